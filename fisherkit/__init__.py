@@ -1,0 +1,38 @@
+"""fisherkit: likelihood models on DataFrames with exact Fisher information from autograd."""
+
+from . import datasets, derivatives, families
+from .exceptions import (
+    ConvergenceWarning,
+    DataError,
+    FisherkitWarning,
+    SaddlePointWarning,
+    SeparationWarning,
+    SingularInformationWarning,
+    SpecificationError,
+)
+from .family import Family
+from .fitting import fit
+from .parameters import CutPoints, Predictor, Scalar
+from .results import FitResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "fit",
+    "Family",
+    "Predictor",
+    "Scalar",
+    "CutPoints",
+    "FitResult",
+    "datasets",
+    "derivatives",
+    "families",
+    "FisherkitWarning",
+    "ConvergenceWarning",
+    "SingularInformationWarning",
+    "SeparationWarning",
+    "SaddlePointWarning",
+    "DataError",
+    "SpecificationError",
+    "__version__",
+]

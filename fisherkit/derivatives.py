@@ -1,0 +1,158 @@
+"""Exact derivatives from autograd, and what the second derivative says about a point.
+
+Two families of operators live here. The general ones (``gradient``, ``jacobian``,
+``hessian``, ``hessian_vector_product``) work on any scalar function of a flat parameter
+vector. The eta-space one (``eta_derivatives``) serves index models: for a per-observation
+log-density of an ``n x K`` matrix of linear predictors it returns the first and second
+derivatives of every row at once, which design matrices then turn into a score and a
+Hessian with one pass over the data.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+
+__all__ = [
+    "gradient",
+    "jacobian",
+    "hessian",
+    "hessian_vector_product",
+    "eta_derivatives",
+    "is_symmetric",
+    "classify_stationary_point",
+]
+
+
+def gradient(f: Callable, x: np.ndarray) -> np.ndarray:
+    """Gradient of a scalar function at ``x`` (reverse mode).
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> gradient(lambda t: anp.sum(t ** 2), np.array([1.0, 2.0]))
+    array([2., 4.])
+    """
+    return np.asarray(autograd.grad(f)(np.asarray(x, dtype=float)))
+
+
+def jacobian(f: Callable, x: np.ndarray) -> np.ndarray:
+    """Jacobian ``d f_i / d x_j`` of a vector-valued function, shape ``(m, p)``.
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> jacobian(lambda t: anp.array([t[0] * t[1], t[0]]), np.array([2.0, 3.0]))
+    array([[3., 2.],
+           [1., 0.]])
+    """
+    x = np.asarray(x, dtype=float)
+    return np.asarray(autograd.jacobian(f)(x)).reshape(-1, x.size)
+
+
+def hessian(f: Callable, x: np.ndarray) -> np.ndarray:
+    """Hessian of a scalar function, symmetrized (its asymmetry is rounding only).
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> hessian(lambda t: t[0] ** 2 * t[1], np.array([1.0, 2.0]))
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    x = np.asarray(x, dtype=float)
+    H = np.asarray(autograd.hessian(f)(x)).reshape(x.size, x.size)
+    return 0.5 * (H + H.T)
+
+
+def hessian_vector_product(f: Callable, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``H(x) v`` without forming ``H``: the gradient of ``grad f(x) . v``.
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> hessian_vector_product(lambda t: anp.sum(t ** 3), np.array([1.0, 2.0]), np.ones(2))
+    array([ 6., 12.])
+    """
+    g = autograd.grad(f)
+    return np.asarray(autograd.grad(lambda t: anp.dot(g(t), v))(np.asarray(x, dtype=float)))
+
+
+def eta_derivatives(loglik_rows: Callable, E: np.ndarray, second: bool = True):
+    """Per-row log-likelihood and its derivatives in the linear predictors.
+
+    Parameters
+    ----------
+    loglik_rows : callable
+        Maps an ``(n, K)`` array to the ``n`` per-row log-likelihoods, row ``i`` depending
+        on row ``i`` only.
+    E : ndarray of shape (n, K)
+    second : bool
+        Also return the second derivatives.
+
+    Returns
+    -------
+    values : ndarray (n,)
+    U : ndarray (n, K)
+        ``U[i, j] = d l_i / d E[i, j]``.
+    W : ndarray (n, K, K) or None
+        ``W[i, j, k] = d2 l_i / d E[i, j] d E[i, k]``.
+
+    Notes
+    -----
+    Because rows are independent, the gradient of the *sum* over rows is the matrix of
+    per-row gradients, and the gradient of the sum of one column of it gives one slice of
+    per-row second derivatives: ``K + 1`` reverse passes in all, each ``O(n K)``.
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> v, U, W = eta_derivatives(lambda E: -anp.exp(E[:, 0]), np.zeros((3, 1)))
+    >>> U[:, 0], W[:, 0, 0]
+    (array([-1., -1., -1.]), array([-1., -1., -1.]))
+    """
+    E = np.asarray(E, dtype=float)
+    total = lambda A: anp.sum(loglik_rows(A))  # noqa: E731
+    score_rows = autograd.grad(total)
+    values = np.asarray(loglik_rows(E))
+    U = np.asarray(score_rows(E))
+    if not second:
+        return values, U, None
+    n, k = E.shape
+    W = np.empty((n, k, k))
+    for j in range(k):
+        W[:, j, :] = autograd.grad(lambda A, j=j: anp.sum(score_rows(A)[:, j]))(E)
+    return values, U, W
+
+
+def is_symmetric(A: np.ndarray, rtol: float = 1e-10) -> bool:
+    """Whether a square matrix equals its transpose up to ``rtol`` of its largest entry."""
+    A = np.asarray(A, dtype=float)
+    scale = max(np.max(np.abs(A)), np.finfo(float).tiny)
+    return bool(np.max(np.abs(A - A.T)) <= rtol * scale)
+
+
+def classify_stationary_point(hess: np.ndarray, rtol: float = 1e-9) -> str:
+    """``"maximum"``, ``"minimum"``, ``"saddle"`` or ``"degenerate"`` from Hessian eigenvalues.
+
+    Eigenvalues within ``rtol`` times the largest in absolute value count as zero; a point
+    with zero eigenvalues and no sign change cannot be classified by second order alone.
+
+    Examples
+    --------
+    >>> classify_stationary_point(np.diag([-2.0, -1.0]))
+    'maximum'
+    >>> classify_stationary_point(np.diag([-2.0, 1.0]))
+    'saddle'
+    """
+    eig = np.linalg.eigvalsh(0.5 * (hess + np.transpose(hess)))
+    tol = rtol * max(np.max(np.abs(eig)), np.finfo(float).tiny)
+    neg, pos = np.sum(eig < -tol), np.sum(eig > tol)
+    if neg and pos:
+        return "saddle"
+    if neg + pos < len(eig):
+        return "degenerate"
+    return "maximum" if neg else "minimum"

@@ -1,0 +1,46 @@
+"""Warnings and errors raised by fisherkit.
+
+Every numerical problem is reported with a warning of one of the classes below and a flag
+on the result, so that users can filter them (``warnings.simplefilter("error",
+fk.FisherkitWarning)``) and code can test for them (``"not_converged" in res.flags``).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FisherkitWarning",
+    "ConvergenceWarning",
+    "SingularInformationWarning",
+    "SeparationWarning",
+    "SaddlePointWarning",
+    "DataError",
+    "SpecificationError",
+]
+
+
+class FisherkitWarning(UserWarning):
+    """Base class of every warning fisherkit emits."""
+
+
+class ConvergenceWarning(FisherkitWarning):
+    """The optimizer stopped before its convergence criterion was met."""
+
+
+class SingularInformationWarning(FisherkitWarning):
+    """The information matrix is singular or not positive definite at the estimate."""
+
+
+class SeparationWarning(FisherkitWarning):
+    """Perfect or quasi-complete separation in a binary or ordinal outcome model."""
+
+
+class SaddlePointWarning(FisherkitWarning):
+    """The stationary point reached is not a maximum of the log-likelihood."""
+
+
+class DataError(ValueError):
+    """The data cannot be used with the model (bad values, types, lengths or support)."""
+
+
+class SpecificationError(ValueError):
+    """The model specification is invalid (unknown family or link, bad parameter)."""

@@ -1,0 +1,278 @@
+"""Built-in families, each a stable working-scale log-density with its support and start.
+
+Log-densities (sources: McCullagh and Nelder, 1989, for the GLM families; Cameron and
+Trivedi, 2013, for NB2; Kalbfleisch and Prentice, 2002, for censored Weibull and
+exponential regression in accelerated failure time form; McCullagh, 1980, for the
+cumulative link model):
+
+- normal       ``-log sigma - (y - mu)^2 / (2 sigma^2) - log(2 pi) / 2``
+- logit/probit ``y log mu + (1 - y) log(1 - mu)``
+- binomial     ``log C(m, y) + y log mu + (m - y) log(1 - mu)``, ``m`` from ``trials=``
+- poisson      ``y log mu - mu - log y!``
+- negbin (NB2) ``Var = mu + alpha mu^2``
+- gamma        shape ``k``: ``k log(k y / mu) - k y / mu - log y - log Gamma(k)``
+- exponential  ``d (-log mu) - y / mu``, ``d`` the event indicator
+- weibull      ``d (log k - log y + z) - exp(z)``, ``z = k (log y - eta)``
+- student_t    location-scale t with ``df`` estimated
+- ordinal      ``log(F(c_y - eta) - F(c_{y-1} - eta))``, no intercept
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import autograd.numpy as anp
+import numpy as np
+import pandas as pd
+from autograd.scipy.special import gammaln
+
+from .exceptions import DataError, SpecificationError
+from .family import Family
+from .links import get_link
+from .parameters import CutPoints, Predictor, Scalar
+from .primitives import log_diff_exp
+
+__all__ = ["make_family", "FAMILIES"]
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+def _bad_rows(mask: np.ndarray) -> str:
+    rows = np.flatnonzero(mask)
+    shown = ", ".join(str(r) for r in rows[:5])
+    return f"{len(rows)} row(s), first at position(s) {shown}"
+
+
+def _require(mask_bad: np.ndarray, column: str, what: str) -> None:
+    if np.any(mask_bad):
+        raise DataError(f"The outcome column {column!r} {what}: {_bad_rows(mask_bad)}.")
+
+
+class _Builtin(Family):
+    """A built-in family: its logpdf takes eta and working-scale scalars."""
+
+    def __init__(self, name, logpdf, link, allowed_links, aux=(), **params):
+        self.link = get_link(link, allowed_links)
+        super().__init__(logpdf, name=name, aux=aux, **params)
+        self.working_scale = True
+
+    def _start_mean(self, y, aux):
+        return float(self.link.link(np.mean(y)))
+
+
+class _Normal(_Builtin):
+    def start(self, y, aux, levels):
+        return {"mu": self._start_mean(y, aux), "sigma": max(float(np.std(y)), 1e-8)}
+
+
+
+class _Binary(_Builtin):
+    def check_support(self, y, aux, column):
+        _require((y != 0) & (y != 1), column, f"must be 0 or 1 for the {self.name} family")
+
+    def start(self, y, aux, levels):
+        return {"mu": float(self.link.link(np.clip(np.mean(y), 0.02, 0.98)))}
+
+
+class _Binomial(_Builtin):
+    def check_support(self, y, aux, column):
+        m = aux["trials"]
+        if np.any((m <= 0) | (m != np.round(m))):
+            raise DataError(f"The trials column must hold positive whole numbers: "
+                            f"{_bad_rows((m <= 0) | (m != np.round(m)))}.")
+        _require((y < 0) | (y > m) | (y != np.round(y)), column,
+                 "must be whole numbers between 0 and trials")
+
+    def start(self, y, aux, levels):
+        p = np.sum(y) / np.sum(aux["trials"])
+        return {"mu": float(self.link.link(np.clip(p, 0.02, 0.98)))}
+
+
+class _Count(_Builtin):
+    def check_support(self, y, aux, column):
+        _require(y < 0, column, f"must be non-negative for the {self.name} family")
+        _require(y != np.round(y), column, f"must be whole numbers for the {self.name} family")
+
+    def start(self, y, aux, levels):
+        mean = max(float(np.mean(y)), 1e-3)
+        out = {"mu": float(self.link.link(mean))}
+        if "alpha" in self.params:
+            out["alpha"] = float(np.clip((np.var(y) - mean) / mean**2, 0.05, 5.0))
+        return out
+
+
+class _Positive(_Builtin):
+    def check_support(self, y, aux, column):
+        _require(y <= 0, column, f"must be positive for the {self.name} family")
+
+    def start(self, y, aux, levels):
+        out = {"mu": self._start_mean(y, aux)}
+        if self.name == "gamma":
+            out["shape"] = float(np.clip(np.mean(y) ** 2 / max(np.var(y), 1e-12), 0.05, 1e4))
+        elif self.name == "weibull":
+            out["shape"] = 1.0
+        if self.name in ("exponential", "weibull"):
+            event = aux["event"]
+            if np.any((event != 0) & (event != 1)):
+                raise DataError(f"The event column must be 1 (observed) or 0 (right-censored): "
+                                f"{_bad_rows((event != 0) & (event != 1))}.")
+            out["mu"] = float(np.log(np.sum(y) / max(np.sum(event), 1.0)))
+        return out
+
+
+class _StudentT(_Builtin):
+    def start(self, y, aux, levels):
+        mad = 1.4826 * float(np.median(np.abs(y - np.median(y))))
+        return {"mu": float(np.median(y)), "sigma": max(mad, 1e-8), "df": 10.0}
+
+
+class _Ordinal(_Builtin):
+    drop_intercept = True
+
+    def prepare_outcome(self, y, column):
+        if isinstance(y.dtype, pd.CategoricalDtype):
+            levels = tuple(y.cat.categories) if y.cat.ordered else tuple(sorted(y.cat.categories))
+            codes = pd.Categorical(y, categories=list(levels)).codes
+        else:
+            levels = tuple(sorted(pd.unique(y)))
+            codes = pd.Categorical(y, categories=list(levels)).codes
+        used = np.unique(codes)
+        if len(levels) < 2 or len(used) < len(levels):
+            empty = [lev for i, lev in enumerate(levels) if i not in used]
+            raise DataError(f"The outcome column {column!r} needs at least two levels, each "
+                            f"observed; empty levels: {empty}.")
+        return codes.astype(float), levels
+
+    def start(self, y, aux, levels):
+        k = len(levels)
+        cum = np.cumsum(np.bincount(y.astype(int), minlength=k))[:-1] / len(y)
+        return {"cuts": self.link.link(np.clip(cum, 1e-4, 1 - 1e-4))}
+
+
+def _normal_logpdf_factory(link):
+    def logpdf(y, mu, sigma):
+        z = (y - link.inverse(mu)) * anp.exp(-sigma)
+        return -0.5 * _LOG_2PI - sigma - 0.5 * z * z
+    return logpdf
+
+
+def _binary_logpdf_factory(link):
+    def logpdf(y, mu):
+        return y * link.log_inverse(mu) + (1.0 - y) * link.log1m_inverse(mu)
+    return logpdf
+
+
+def _binomial_logpdf_factory(link):
+    def logpdf(y, mu, trials):
+        log_choose = gammaln(trials + 1.0) - gammaln(y + 1.0) - gammaln(trials - y + 1.0)
+        return log_choose + y * link.log_inverse(mu) + (trials - y) * link.log1m_inverse(mu)
+    return logpdf
+
+
+def _poisson_logpdf_factory(link):
+    def logpdf(y, mu):
+        return y * link.log_inverse(mu) - link.inverse(mu) - gammaln(y + 1.0)
+    return logpdf
+
+
+def _negbin_logpdf_factory(link):
+    def logpdf(y, mu, alpha):
+        # with r = 1/alpha: log(alpha mu / (1 + alpha mu)) and log(1 + alpha mu) in softplus form
+        log_alpha_mu = link.log_inverse(mu) + alpha
+        log1p_alpha_mu = anp.logaddexp(0.0, log_alpha_mu)
+        r = anp.exp(-alpha)
+        return (gammaln(y + r) - gammaln(r) - gammaln(y + 1.0) - r * log1p_alpha_mu
+                + y * (log_alpha_mu - log1p_alpha_mu))
+    return logpdf
+
+
+def _gamma_logpdf_factory(link):
+    def logpdf(y, mu, shape):
+        k = anp.exp(shape)
+        y_over_mu = y * anp.exp(-link.log_inverse(mu))
+        return k * (shape + anp.log(y_over_mu)) - k * y_over_mu - anp.log(y) - gammaln(k)
+    return logpdf
+
+
+def _exponential_logpdf(y, mu, event):
+    return -event * mu - y * anp.exp(-mu)
+
+
+def _weibull_logpdf(y, mu, shape, event):
+    log_y = anp.log(y)
+    z = anp.exp(shape) * (log_y - mu)
+    return event * (shape - log_y + z) - anp.exp(z)
+
+
+def _student_t_logpdf(y, mu, sigma, df):
+    nu = anp.exp(df)
+    z = (y - mu) * anp.exp(-sigma)
+    return (gammaln(0.5 * (nu + 1.0)) - gammaln(0.5 * nu) - 0.5 * anp.log(nu * np.pi) - sigma
+            - 0.5 * (nu + 1.0) * anp.log1p(z * z / nu))
+
+
+def _ordinal_logpdf_factory(link):
+    log_cdf, log_sf = link.log_inverse, link.log1m_inverse
+
+    def logpdf(y, mu, cuts):
+        k = len(cuts) + 1
+        # per observation, the cut points above (upper) and below (lower) its category;
+        # masks come from y, a constant, so both sides of every where are finite
+        above = sum((y == j) * cuts[j] for j in range(k - 1))
+        below = sum((y == j + 1) * cuts[j] for j in range(k - 1))
+        bottom, top = y == 0, y == k - 1
+        above = anp.where(top, below + 1.0, above)
+        below = anp.where(bottom, above - 1.0, below)
+        upper, lower = above - mu, below - mu
+        middle_low = log_diff_exp(log_cdf(upper), log_cdf(lower))
+        middle_high = log_diff_exp(log_sf(lower), log_sf(upper))
+        middle = anp.where(lower > 0.0, middle_high, middle_low)
+        return anp.where(bottom, log_cdf(upper), anp.where(top, log_sf(lower), middle))
+    return logpdf
+
+
+def _ones(n):
+    return np.ones(n)
+
+
+def make_family(name: str, link: str | None = None) -> Family:
+    """A built-in family by name, with an optional non-default link.
+
+    Examples
+    --------
+    >>> make_family("gamma", link="log").link.name
+    'log'
+    """
+    if name not in FAMILIES:
+        raise SpecificationError(f"Unknown family {name!r}; choose one of {sorted(FAMILIES)}.")
+    cls, factory, default_link, allowed, extra, aux = FAMILIES[name]
+    link_obj = get_link(link or default_link, allowed)
+    logpdf = factory(link_obj) if factory.__name__.endswith("_factory") else factory
+    params = {"mu": Predictor(link=link_obj.name)}
+    for key, spec in extra.items():
+        params[key] = spec
+    fam = cls(name, logpdf, link_obj.name, allowed, aux=aux, **params)
+    if "event" in aux:
+        fam.default_aux["event"] = _ones
+    return fam
+
+
+_POS = Scalar("positive")
+FAMILIES = {
+    "normal": (_Normal, _normal_logpdf_factory, "identity", ("identity", "log"),
+               {"sigma": _POS}, ()),
+    "logit": (_Binary, _binary_logpdf_factory, "logit", ("logit",), {}, ()),
+    "probit": (_Binary, _binary_logpdf_factory, "probit", ("probit",), {}, ()),
+    "binomial": (_Binomial, _binomial_logpdf_factory, "logit", ("logit", "probit", "cloglog"),
+                 {}, ("trials",)),
+    "poisson": (_Count, _poisson_logpdf_factory, "log", ("log", "identity"), {}, ()),
+    "negbin": (_Count, _negbin_logpdf_factory, "log", ("log",), {"alpha": _POS}, ()),
+    "gamma": (_Positive, _gamma_logpdf_factory, "inverse", ("inverse", "log", "identity"),
+              {"shape": _POS}, ()),
+    "exponential": (_Positive, _exponential_logpdf, "log", ("log",), {}, ("event",)),
+    "weibull": (_Positive, _weibull_logpdf, "log", ("log",), {"shape": _POS}, ("event",)),
+    "student_t": (_StudentT, _student_t_logpdf, "identity", ("identity",),
+                  {"sigma": _POS, "df": _POS}, ()),
+    "ordinal": (_Ordinal, _ordinal_logpdf_factory, "logit", ("logit", "probit", "cloglog"),
+                {"cuts": CutPoints()}, ()),
+}

@@ -1,0 +1,134 @@
+"""``fit``: a formula, a DataFrame and a family in; a :class:`FitResult` out."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .derivatives import classify_stationary_point
+from .exceptions import ConvergenceWarning, SaddlePointWarning, SeparationWarning, SpecificationError
+from .families import make_family
+from .family import Family
+from .formula import build_data
+from .model import Model
+from .optimize import newton
+from .results import FitResult
+
+__all__ = ["fit"]
+
+METHODS = {"newton": newton}
+COV_TYPES = ("observed",)
+
+
+def _check_separation(model: Model, theta: np.ndarray) -> int:
+    """Observations a binary model fits with probability within 1e-8 of their outcome."""
+    family = model.family
+    if family.name not in ("logit", "probit", "binomial"):
+        return 0
+    eta = model.eta_matrix(theta)[:, 0]
+    y = model.data.y / model.data.aux.get("trials", 1.0)
+    with np.errstate(all="ignore"):
+        mu = np.asarray(family.link.inverse(eta))
+    return int(np.sum(((y == 1) & (mu > 1 - 1e-8)) | ((y == 0) & (mu < 1e-8))))
+
+
+def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
+        link: str | None = None, offset=None, trials=None, event=None, cluster=None,
+        cov: str = "observed", method: str = "newton", maxiter: int = 100, tol: float = 1e-10,
+        missing: str = "drop", start=None, **aux) -> FitResult:
+    """Fit a likelihood model by maximum likelihood.
+
+    Parameters
+    ----------
+    formula : str
+        ``"outcome ~ terms"``, in formulaic syntax (``C(x)``, ``a:b``, ``np.log(x)``).
+    data : pandas.DataFrame
+    family : str or Family
+        A built-in family name (``"normal"``, ``"logit"``, ``"probit"``, ``"binomial"``,
+        ``"poisson"``, ``"negbin"``, ``"gamma"``, ``"exponential"``, ``"weibull"``,
+        ``"student_t"``, ``"ordinal"``) or a user's :class:`Family`.
+    link : str, optional
+        A non-default link where the family has several.
+    offset : str or array-like, optional
+        Added to the linear predictor; exposure enters as ``offset=np.log(exposure)``.
+    trials : str or array-like, optional
+        Number of trials (binomial family).
+    event : str or array-like, optional
+        1 where the event was observed, 0 where the time is right-censored (exponential,
+        weibull).
+    cluster : str or array-like, optional
+        Group labels, kept for cluster-robust covariances.
+    cov : {"observed"}
+        Information the standard errors come from: ``"observed"`` is minus the Hessian at
+        the estimate (Stata's OIM).
+    method : {"newton"}
+        The optimizer.
+    maxiter : int
+        Most iterations.
+    tol : float
+        Convergence tolerance on the Newton decrement relative to ``1 + |loglik|``.
+    missing : {"drop", "raise"}
+        Rows with missing values in used columns are dropped (counted in ``n_dropped``) or
+        raise an error.
+    start : array-like, optional
+        Starting values on the working scale, in the order of ``params_working``.
+    **aux
+        Extra per-observation data a user's family declares in its ``aux``.
+
+    Returns
+    -------
+    FitResult
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> df = fk.datasets.load("spector")
+    >>> res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=df, family="logit")
+    >>> res.summary().round(3).loc["PSI", ["estimate", "se"]].tolist()
+    [2.379, 1.065]
+    """
+    if isinstance(family, str):
+        family = make_family(family, link)
+    elif not isinstance(family, Family):
+        raise SpecificationError(f"The 'family' must be a name or a fk.Family; got {family!r}.")
+    elif link is not None:
+        raise SpecificationError("Give the link inside a custom Family's fk.Predictor, not as link=.")
+    if method not in METHODS:
+        raise SpecificationError(f"Unknown method {method!r}; choose one of {sorted(METHODS)}.")
+    if cov not in COV_TYPES:
+        raise SpecificationError(f"Unknown cov {cov!r}; choose one of {list(COV_TYPES)}.")
+    if not (isinstance(maxiter, (int, np.integer)) and maxiter > 0):
+        raise SpecificationError(f"The 'maxiter' must be a positive integer; got {maxiter!r}.")
+    if not (isinstance(tol, (float, int)) and tol > 0):
+        raise SpecificationError(f"The 'tol' must be a positive number; got {tol!r}.")
+    data_kwargs = {k: v for k, v in (("trials", trials), ("event", event)) if v is not None}
+    model = Model(family, build_data(formula, data, family, offset=offset, missing=missing,
+                                     cluster=cluster, **data_kwargs, **aux))
+    theta0 = model.start_values() if start is None else np.asarray(start, dtype=float)
+    if theta0.shape != (model.n_params,):
+        raise SpecificationError(f"The 'start' must have {model.n_params} values "
+                                 f"({', '.join(model.working_names)}); got shape {theta0.shape}.")
+    opt = METHODS[method](model, theta0, maxiter=maxiter, tol=tol)
+    flags = set()
+    if not opt.converged:
+        flags.add("not_converged")
+        warnings.warn(f"The {method} optimizer did not converge ({opt.message}) after "
+                      f"{opt.n_iter} iterations; estimates are not reliable.",
+                      ConvergenceWarning, stacklevel=2)
+    n_sep = _check_separation(model, opt.theta)
+    if n_sep:
+        flags.add("separation")
+        warnings.warn(f"{n_sep} observations are fitted with probability within 1e-8 of their "
+                      "outcome: perfect or quasi-complete separation; the separating "
+                      "coefficients and their standard errors are not meaningful.",
+                      SeparationWarning, stacklevel=2)
+    if opt.hessian is not None and np.all(np.isfinite(opt.hessian)):
+        kind = classify_stationary_point(opt.hessian)
+        if kind in ("saddle", "minimum"):
+            flags.add("saddle")
+            warnings.warn(f"The optimizer stopped at a {kind} of the log-likelihood, not a "
+                          "maximum; try other starting values.", SaddlePointWarning, stacklevel=2)
+    return FitResult(model, opt.theta, optimize_result=opt, method=method, formula=formula,
+                     cov_type=cov, flags=flags, hessian=opt.hessian)

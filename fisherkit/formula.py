@@ -1,0 +1,224 @@
+"""From a formula and a DataFrame to the arrays a model needs, with missing data handled.
+
+Formulas are parsed and materialized by formulaic, so coefficient names follow its
+conventions (``Intercept``, ``C(group)[T.b]``, ``np.log(x)``). Rows with a missing value in
+any used column are dropped and counted; every other problem with the data is an error that
+names the column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from formulaic import Formula, model_matrix
+
+from .exceptions import DataError, SpecificationError
+from .family import Family
+from .parameters import Predictor
+
+__all__ = ["ModelData", "build_data"]
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """The numeric content of a model: outcome, designs, offsets and extra data.
+
+    ``designs`` and ``offsets`` are keyed by the family's predictor names; ``aux`` holds the
+    per-observation extras the log-density takes (``trials``, ``event``).
+    """
+
+    y: np.ndarray
+    designs: dict[str, np.ndarray]
+    column_names: dict[str, tuple[str, ...]]
+    offsets: dict[str, np.ndarray | None]
+    aux: dict[str, np.ndarray]
+    levels: tuple | None = None
+    outcome: str = "y"
+    n_dropped: int = 0
+    index: pd.Index | None = None
+    cluster: np.ndarray | None = None
+    specs: dict = field(default_factory=dict)
+
+    @property
+    def n_obs(self) -> int:
+        return len(self.y)
+
+    def take(self, rows: np.ndarray | slice) -> "ModelData":
+        """The same model data restricted to some rows (for mini-batches and partitions)."""
+        def sub(a):
+            return None if a is None else a[rows]
+        return ModelData(
+            y=self.y[rows], designs={k: v[rows] for k, v in self.designs.items()},
+            column_names=self.column_names, offsets={k: sub(v) for k, v in self.offsets.items()},
+            aux={k: v[rows] for k, v in self.aux.items()}, levels=self.levels,
+            outcome=self.outcome, n_dropped=0, index=None, cluster=sub(self.cluster),
+            specs=self.specs,
+        )
+
+
+def _as_column(value, data: pd.DataFrame, what: str) -> pd.Series:
+    """A keyword given as a column name or as an array, aligned with the data's rows."""
+    if isinstance(value, str):
+        if value not in data.columns:
+            raise DataError(f"The {what} column {value!r} is not in the data.")
+        return data[value]
+    arr = np.asarray(value)
+    if arr.ndim != 1 or len(arr) != len(data):
+        raise DataError(
+            f"The {what} has {arr.shape[0] if arr.ndim else 1} values but the data has "
+            f"{len(data)} rows; lengths must match."
+        )
+    return pd.Series(arr, index=data.index, name=what)
+
+
+def _check_finite(frame: pd.DataFrame) -> None:
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            bad = np.isinf(col.to_numpy(dtype=float))
+            if bad.any():
+                raise DataError(
+                    f"The column {name!r} holds infinite values, first at row "
+                    f"{frame.index[np.argmax(bad)]!r}; remove or recode them."
+                )
+
+
+def _check_design(X: np.ndarray, names: tuple[str, ...], block: str) -> None:
+    """Constant columns beside an intercept and duplicated columns are not identified."""
+    if X.shape[1] == 0:
+        return
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    constant = np.flatnonzero(lo == hi)
+    if len(constant) > 1 or (len(constant) == 1 and "Intercept" in names
+                             and names[constant[0]] != "Intercept"):
+        offenders = [names[j] for j in constant if names[j] != "Intercept"]
+        raise DataError(
+            f"The column(s) {offenders} of the {block!r} design are constant and so confounded "
+            "with the intercept; drop them."
+        )
+    # equal columns have equal projections on a random vector; confirm candidates exactly
+    proj = X.T @ np.random.default_rng(0).standard_normal(X.shape[0])
+    order = np.argsort(proj)
+    for a, b in zip(order[:-1], order[1:]):
+        if proj[a] == proj[b] and np.array_equal(X[:, a], X[:, b]):
+            raise DataError(
+                f"The columns {names[a]!r} and {names[b]!r} of the {block!r} design are "
+                "identical; drop one."
+            )
+
+
+def _design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
+    mm = model_matrix(rhs, frame, na_action="ignore")
+    names = tuple(mm.model_spec.column_names)
+    X = np.ascontiguousarray(mm.to_numpy(dtype=float))
+    if drop_intercept and "Intercept" in names:
+        keep = [i for i, n in enumerate(names) if n != "Intercept"]
+        X, names = np.ascontiguousarray(X[:, keep]), tuple(names[i] for i in keep)
+    return X, names, mm.model_spec
+
+
+def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
+               missing: str = "drop", cluster=None, **aux_columns) -> ModelData:
+    """Arrays for ``family`` from ``formula`` evaluated on ``data``.
+
+    Parameters
+    ----------
+    formula : str
+        ``"outcome ~ terms"`` in formulaic syntax.
+    data : pandas.DataFrame
+    family : Family
+    offset : str or array-like, optional
+        Added to the first predictor's linear predictor (exposure: ``np.log(t)``).
+    missing : {"drop", "raise"}
+        What to do with rows that have a missing value in a used column.
+    cluster : str or array-like, optional
+        Group labels for cluster-robust covariance.
+    **aux_columns
+        The family's extra data by name (``trials=``, ``event=``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from fisherkit.families import make_family
+    >>> df = pd.DataFrame({"y": [0, 1, 1, 0], "x": [1.0, 2.0, 3.0, None]})
+    >>> build_data("y ~ x", df, make_family("logit")).n_dropped
+    1
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"'data' must be a pandas DataFrame; got {type(data).__name__}.")
+    if missing not in ("drop", "raise"):
+        raise SpecificationError(f"The 'missing' option must be 'drop' or 'raise'; got {missing!r}.")
+    if not isinstance(formula, str) or "~" not in formula:
+        raise SpecificationError(f"The formula must read 'outcome ~ terms'; got {formula!r}.")
+    lhs, rhs = (part.strip() for part in formula.split("~", 1))
+    predictors = [k for k, s in family.params.items() if isinstance(s, Predictor)]
+    main = next((k for k in predictors if family.params[k].formula is None), None)
+    rhs_of = {k: (rhs if k == main else (family.params[k].formula or "1").lstrip("~ ").strip()
+                  or "1") for k in predictors}
+
+    used: list[str] = []
+    for part in [lhs, *rhs_of.values()]:
+        for var in sorted(Formula(part if part else "1").required_variables, key=str):
+            name = str(var)
+            if name not in data.columns:
+                raise DataError(f"The formula uses {name!r}, which is not a column of the data.")
+            used.append(name)
+    columns = {name: data[name] for name in dict.fromkeys(used)}
+    extras = {}
+    for key in family.aux:
+        if aux_columns.get(key) is not None:
+            extras[key] = _as_column(aux_columns.pop(key), data, key)
+        elif key not in family.default_aux:
+            raise SpecificationError(f"The {family.name} family needs '{key}=' (a column or array).")
+    if aux_columns:
+        unknown = sorted(k for k, v in aux_columns.items() if v is not None)
+        if unknown:
+            raise SpecificationError(f"The {family.name} family does not take {unknown}.")
+    if offset is not None:
+        extras["offset"] = _as_column(offset, data, "offset")
+    if cluster is not None:
+        extras["cluster"] = _as_column(cluster, data, "cluster")
+    frame = pd.DataFrame({**columns, **{f"<{k}>": v for k, v in extras.items()}}, index=data.index)
+
+    na = frame.isna().any(axis=1).to_numpy()
+    if na.any():
+        if missing == "raise":
+            bad = frame.columns[frame.isna().any(axis=0)].tolist()
+            raise DataError(f"Missing values in column(s) {bad}, first at row "
+                            f"{frame.index[np.argmax(na)]!r} (missing='raise').")
+        frame = frame.loc[~na]
+    _check_finite(frame)
+    n = len(frame)
+
+    if lhs in frame.columns:
+        y, levels = family.prepare_outcome(frame[lhs], lhs)
+    else:
+        outcome = model_matrix(lhs, frame, na_action="ignore")
+        if outcome.shape[1] != 1:
+            raise DataError(f"The outcome {lhs!r} must be a single numeric column.")
+        y, levels = family.prepare_outcome(pd.Series(outcome.to_numpy()[:, 0], index=frame.index), lhs)
+
+    designs, names, specs = {}, {}, {}
+    for key, part in rhs_of.items():
+        X, cols, spec = _design(part, frame, family.drop_intercept and key == main)
+        _check_design(X, cols, key)
+        designs[key], specs[key] = X, spec
+        names[key] = cols if key == main else tuple(f"{key}:{c}" for c in cols)
+
+    aux = {k: frame[f"<{k}>"].to_numpy(dtype=float) for k in family.aux if f"<{k}>" in frame}
+    for key, make in family.default_aux.items():
+        aux.setdefault(key, make(n))
+    family.check_support(y, aux, lhs)
+    n_params = sum(X.shape[1] for X in designs.values()) + len(family.params) - len(predictors)
+    if n <= n_params:
+        raise DataError(f"{n} usable rows for at least {n_params} parameters; the model needs more "
+                        "rows than parameters.")
+    offsets = {k: None for k in predictors}
+    if "offset" in extras:
+        offsets[main] = frame["<offset>"].to_numpy(dtype=float)
+    clusters = frame["<cluster>"].to_numpy() if "cluster" in extras else None
+    return ModelData(y=y, designs=designs, column_names=names, offsets=offsets, aux=aux,
+                     levels=levels, outcome=lhs, n_dropped=int(na.sum()), index=frame.index,
+                     cluster=clusters, specs=specs)

@@ -1,0 +1,127 @@
+"""Parameter declarations: linear predictors, constrained scalars and ordered cut points.
+
+A family declares its distribution parameters with these. Constraints are imposed by
+reparameterization, never by clipping: the optimizer works on an unconstrained *working*
+scale (``log sigma``, ``logit p``, log gaps between cut points) and results are reported on
+the *natural* scale with delta-method standard errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import autograd.numpy as anp
+import numpy as np
+
+from .exceptions import SpecificationError
+from .links import Link, get_link
+from .primitives import log_sigmoid
+
+__all__ = ["Predictor", "Scalar", "CutPoints", "CONSTRAINTS"]
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A map from the unconstrained working scale to the natural scale."""
+
+    name: str
+    to_natural: object
+    to_working: object
+    working_label: str
+
+
+CONSTRAINTS = {
+    "real": Constraint("real", lambda w: w, lambda v: v, "{}"),
+    "positive": Constraint("positive", anp.exp, np.log, "log({})"),
+    "unit_interval": Constraint(
+        "unit_interval",
+        lambda w: anp.exp(log_sigmoid(w)),
+        lambda v: np.log(v) - np.log1p(-v),
+        "logit({})",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """A distribution parameter given by a linear predictor through an inverse link.
+
+    Parameters
+    ----------
+    formula : str, optional
+        Right-hand side for this parameter's own design (``"~ age + C(sex)"``). The first
+        predictor without a formula takes the right-hand side of the formula given to
+        ``fk.fit``.
+    link : str
+        Link function name (``"identity"``, ``"log"``, ``"logit"``, ``"probit"``,
+        ``"cloglog"``, ``"inverse"``).
+
+    Examples
+    --------
+    >>> Predictor(link="log").link
+    'log'
+    """
+
+    formula: str | None = None
+    link: str = "identity"
+
+    def get_link(self) -> Link:
+        return get_link(self.link)
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A scalar distribution parameter shared by all observations.
+
+    Parameters
+    ----------
+    constraint : {"real", "positive", "unit_interval"}
+        Where the parameter lives; ``"positive"`` is estimated on the log scale and
+        ``"unit_interval"`` on the logit scale.
+    start : float, optional
+        Starting value on the natural scale.
+
+    Examples
+    --------
+    >>> Scalar("positive").constraint
+    'positive'
+    """
+
+    constraint: str = "real"
+    start: float | None = None
+
+    def __post_init__(self):
+        if self.constraint not in CONSTRAINTS:
+            raise SpecificationError(
+                f"Unknown constraint {self.constraint!r}; choose one of {sorted(CONSTRAINTS)}."
+            )
+
+    def to_natural(self, w):
+        return CONSTRAINTS[self.constraint].to_natural(w)
+
+    def to_working(self, v):
+        return CONSTRAINTS[self.constraint].to_working(v)
+
+    def working_label(self, name: str) -> str:
+        return CONSTRAINTS[self.constraint].working_label.format(name)
+
+
+@dataclass(frozen=True)
+class CutPoints:
+    """Increasing cut points of a cumulative-link (ordinal) model, one fewer than the levels.
+
+    The working scale is the first cut point followed by the logs of the gaps, so any
+    working vector maps to a strictly increasing sequence.
+    """
+
+    def to_natural(self, w):
+        """Cut points from working values: a vector, or a list of per-observation columns."""
+        out = [w[0]]
+        for j in range(1, len(w)):
+            out.append(out[-1] + anp.exp(w[j]))
+        return out if isinstance(w, list) else anp.stack(out) if len(out) else w
+
+    @staticmethod
+    def to_working(cuts):
+        cuts = np.asarray(cuts, dtype=float)
+        return np.concatenate([cuts[:1], np.log(np.diff(cuts))])
