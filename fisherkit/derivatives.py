@@ -117,8 +117,7 @@ def eta_derivatives(loglik_rows: Callable, E: np.ndarray, second: bool = True):
     E = np.asarray(E, dtype=float)
     total = lambda A: anp.sum(loglik_rows(A))  # noqa: E731
     score_rows = autograd.grad(total)
-    values = np.asarray(loglik_rows(E))
-    U = np.asarray(score_rows(E))
+    values, U = _values_and_rows(loglik_rows, E)
     if not second:
         return values, U, None
     n, k = E.shape
@@ -126,6 +125,16 @@ def eta_derivatives(loglik_rows: Callable, E: np.ndarray, second: bool = True):
     for j in range(k):
         W[:, j, :] = autograd.grad(lambda A, j=j: anp.sum(score_rows(A)[:, j]))(E)
     return values, U, W
+
+
+def _values_and_rows(loglik_rows, E):
+    """Per-row values and per-row gradients from one forward and one reverse pass."""
+    def total_and_rows(A):
+        rows = loglik_rows(A)
+        return anp.sum(rows), rows
+
+    U, rows = autograd.grad_and_aux(total_and_rows)(E)
+    return np.asarray(rows), np.asarray(U)
 
 
 def is_symmetric(A: np.ndarray, rtol: float = 1e-10) -> bool:

@@ -73,15 +73,14 @@ def _as_column(value, data: pd.DataFrame, what: str) -> pd.Series:
     return pd.Series(arr, index=data.index, name=what)
 
 
-def _check_finite(frame: pd.DataFrame) -> None:
-    for name in frame.columns:
-        col = frame[name]
-        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+def _check_finite(columns: dict[str, pd.Series], index: pd.Index) -> None:
+    for name, col in columns.items():
+        if _is_plain_numeric(col):
             bad = np.isinf(col.to_numpy(dtype=float))
             if bad.any():
                 raise DataError(
                     f"The column {name!r} holds infinite values, first at row "
-                    f"{frame.index[np.argmax(bad)]!r}; remove or recode them."
+                    f"{index[np.argmax(bad)]!r}; remove or recode them."
                 )
 
 
@@ -110,13 +109,34 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str) -> None:
 
 
 def _design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
+    """Design matrix, its column names and formulaic's model spec.
+
+    formulaic decides the columns from the first rows. When every column is the intercept
+    or a numeric column of the data taken as it is (the common case for large data), the
+    matrix is filled directly from those columns, column-major; otherwise formulaic
+    materializes it.
+    """
+    spec = model_matrix(rhs, frame.iloc[:64], na_action="ignore").model_spec
+    names = tuple(spec.column_names)
+    if drop_intercept:
+        names = tuple(n for n in names if n != "Intercept")
+    variables = [str(v) for v in Formula(rhs).required_variables]
+    plain = (all(v in names and _is_plain_numeric(frame[v]) for v in variables)
+             and all(n == "Intercept" or n in variables for n in names))
+    if plain:
+        X = np.empty((len(frame), len(names)), order="F")
+        for j, n in enumerate(names):
+            X[:, j] = 1.0 if n == "Intercept" else frame[n].to_numpy(dtype=float)
+        return X, names, spec
     mm = model_matrix(rhs, frame, na_action="ignore")
-    names = tuple(mm.model_spec.column_names)
-    X = np.ascontiguousarray(mm.to_numpy(dtype=float))
-    if drop_intercept and "Intercept" in names:
-        keep = [i for i, n in enumerate(names) if n != "Intercept"]
-        X, names = np.ascontiguousarray(X[:, keep]), tuple(names[i] for i in keep)
-    return X, names, mm.model_spec
+    full = tuple(mm.model_spec.column_names)
+    keep = [j for j, n in enumerate(full) if not (drop_intercept and n == "Intercept")]
+    X = np.asfortranarray(mm.to_numpy(dtype=float)[:, keep])
+    return X, tuple(full[j] for j in keep), mm.model_spec
+
+
+def _is_plain_numeric(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
 def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
@@ -165,31 +185,35 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
             if name not in data.columns:
                 raise DataError(f"The formula uses {name!r}, which is not a column of the data.")
             used.append(name)
-    columns = {name: data[name] for name in dict.fromkeys(used)}
+    used = list(dict.fromkeys(used))
     extras = {}
     for key in family.aux:
         if aux_columns.get(key) is not None:
             extras[key] = _as_column(aux_columns.pop(key), data, key)
         elif key not in family.default_aux:
             raise SpecificationError(f"The {family.name} family needs '{key}=' (a column or array).")
-    if aux_columns:
-        unknown = sorted(k for k, v in aux_columns.items() if v is not None)
-        if unknown:
-            raise SpecificationError(f"The {family.name} family does not take {unknown}.")
+    unknown = sorted(k for k, v in aux_columns.items() if v is not None)
+    if unknown:
+        raise SpecificationError(f"The {family.name} family does not take {unknown}.")
     if offset is not None:
         extras["offset"] = _as_column(offset, data, "offset")
     if cluster is not None:
         extras["cluster"] = _as_column(cluster, data, "cluster")
-    frame = pd.DataFrame({**columns, **{f"<{k}>": v for k, v in extras.items()}}, index=data.index)
 
-    na = frame.isna().any(axis=1).to_numpy()
+    # a missing-value mask column by column, so that no copy is made when nothing is missing
+    checked = {**{name: data[name] for name in used}, **extras}
+    na = np.zeros(len(data), dtype=bool)
+    for col in checked.values():
+        na |= col.isna().to_numpy()
+    frame = data
     if na.any():
         if missing == "raise":
-            bad = frame.columns[frame.isna().any(axis=0)].tolist()
+            bad = [name for name, col in checked.items() if col.isna().any()]
             raise DataError(f"Missing values in column(s) {bad}, first at row "
-                            f"{frame.index[np.argmax(na)]!r} (missing='raise').")
-        frame = frame.loc[~na]
-    _check_finite(frame)
+                            f"{data.index[np.argmax(na)]!r} (missing='raise').")
+        frame = data.loc[~na, used]
+        extras = {k: v[~na] for k, v in extras.items()}
+    _check_finite({**{name: frame[name] for name in used}, **extras}, frame.index)
     n = len(frame)
 
     if lhs in frame.columns:
@@ -207,7 +231,7 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
         designs[key], specs[key] = X, spec
         names[key] = cols if key == main else tuple(f"{key}:{c}" for c in cols)
 
-    aux = {k: frame[f"<{k}>"].to_numpy(dtype=float) for k in family.aux if f"<{k}>" in frame}
+    aux = {k: extras[k].to_numpy(dtype=float) for k in family.aux if k in extras}
     for key, make in family.default_aux.items():
         aux.setdefault(key, make(n))
     family.check_support(y, aux, lhs)
@@ -217,8 +241,8 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
                         "rows than parameters.")
     offsets = {k: None for k in predictors}
     if "offset" in extras:
-        offsets[main] = frame["<offset>"].to_numpy(dtype=float)
-    clusters = frame["<cluster>"].to_numpy() if "cluster" in extras else None
+        offsets[main] = extras["offset"].to_numpy(dtype=float)
+    clusters = extras["cluster"].to_numpy() if "cluster" in extras else None
     return ModelData(y=y, designs=designs, column_names=names, offsets=offsets, aux=aux,
                      levels=levels, outcome=lhs, n_dropped=int(na.sum()), index=frame.index,
                      cluster=clusters, specs=specs)
