@@ -24,7 +24,9 @@ from typing import Mapping
 import autograd.numpy as anp
 import numpy as np
 import pandas as pd
+from autograd import elementwise_grad
 from autograd.scipy.special import gammaln
+from scipy import special
 
 from .exceptions import DataError, SpecificationError
 from .family import Family
@@ -48,6 +50,21 @@ def _require(mask_bad: np.ndarray, column: str, what: str) -> None:
         raise DataError(f"The outcome column {column!r} {what}: {_bad_rows(mask_bad)}.")
 
 
+_EULER = np.euler_gamma
+
+
+def _weights(*diagonal, **off_diagonal):
+    """An ``n x K x K`` array from its diagonal columns and named off-diagonal ones."""
+    n, k = len(diagonal[0]), len(diagonal)
+    W = np.zeros((n, k, k))
+    for j, col in enumerate(diagonal):
+        W[:, j, j] = col
+    for key, col in off_diagonal.items():
+        a, b = int(key[1]), int(key[2])
+        W[:, a, b] = W[:, b, a] = col
+    return W
+
+
 class _Builtin(Family):
     """A built-in family: its logpdf takes eta and working-scale scalars."""
 
@@ -59,16 +76,43 @@ class _Builtin(Family):
     def _start_mean(self, y, aux):
         return float(self.link.link(np.mean(y)))
 
+    def _mean(self, eta):
+        """``mu`` and ``d mu / d eta`` from the link."""
+        return np.asarray(self.link.inverse(eta)), np.asarray(elementwise_grad(self.link.inverse)(eta))
+
+    def _glm_weight(self, eta, variance):
+        """``(d mu / d eta)^2 / V(mu)``, the expected information of a GLM mean in eta."""
+        mu, dmu = self._mean(eta)
+        v = variance(mu)
+        with np.errstate(all="ignore"):
+            return np.where(v > 0, dmu * dmu / np.where(v > 0, v, 1.0), 0.0)
+
 
 class _Normal(_Builtin):
     def start(self, y, aux, levels):
         return {"mu": self._start_mean(y, aux), "sigma": max(float(np.std(y)), 1e-8)}
 
+    def expected_weights(self, E, aux):
+        inv_var = np.exp(-2.0 * E[:, 1])
+        return _weights(self._glm_weight(E[:, 0], lambda mu: np.ones_like(mu)) * inv_var,
+                        np.full(len(E), 2.0))
+
+    def draw(self, rng, E, aux):
+        return np.asarray(self.link.inverse(E[:, 0])) + np.exp(E[:, 1]) * rng.standard_normal(len(E))
+
 
 
 class _Binary(_Builtin):
+    support = (0.0, 1.0)
+
     def check_support(self, y, aux, column):
         _require((y != 0) & (y != 1), column, f"must be 0 or 1 for the {self.name} family")
+
+    def expected_weights(self, E, aux):
+        return _weights(self._glm_weight(E[:, 0], lambda mu: mu * (1.0 - mu)))
+
+    def draw(self, rng, E, aux):
+        return (rng.random(len(E)) < np.asarray(self.link.inverse(E[:, 0]))).astype(float)
 
     def start(self, y, aux, levels):
         return {"mu": float(self.link.link(np.clip(np.mean(y), 0.02, 0.98)))}
@@ -87,8 +131,28 @@ class _Binomial(_Builtin):
         p = np.sum(y) / np.sum(aux["trials"])
         return {"mu": float(self.link.link(np.clip(p, 0.02, 0.98)))}
 
+    def expected_weights(self, E, aux):
+        return _weights(aux["trials"] * self._glm_weight(E[:, 0], lambda mu: mu * (1.0 - mu)))
+
+    def draw(self, rng, E, aux):
+        return rng.binomial(aux["trials"].astype(int), np.asarray(self.link.inverse(E[:, 0]))).astype(float)
+
 
 class _Count(_Builtin):
+    support = "counts"
+
+    def expected_weights(self, E, aux):
+        if self.name == "poisson":
+            return _weights(self._glm_weight(E[:, 0], lambda mu: mu))
+        return None  # NB2's alpha has no closed form: summed over the support instead
+
+    def draw(self, rng, E, aux):
+        mu = np.asarray(self.link.inverse(E[:, 0]))
+        if self.name == "poisson":
+            return rng.poisson(mu).astype(float)
+        r = np.exp(-E[:, 1])
+        return rng.negative_binomial(r, r / (r + mu)).astype(float)
+
     def check_support(self, y, aux, column):
         _require(y < 0, column, f"must be non-negative for the {self.name} family")
         _require(y != np.round(y), column, f"must be whole numbers for the {self.name} family")
@@ -104,6 +168,35 @@ class _Count(_Builtin):
 class _Positive(_Builtin):
     def check_support(self, y, aux, column):
         _require(y <= 0, column, f"must be positive for the {self.name} family")
+
+    def expected_weights(self, E, aux):
+        if self.name == "gamma":
+            k = np.exp(E[:, 1])
+            mean_part = k * self._glm_weight(E[:, 0], lambda mu: mu * mu)
+            return _weights(mean_part, k * k * special.polygamma(1, k) - k)
+        if np.any(aux["event"] != 1):
+            raise DataError(
+                f"The expected information of a censored {self.name} model depends on the "
+                "censoring distribution, which the model does not specify; use the observed "
+                "information (or 'opg', 'sandwich')."
+            )
+        if self.name == "exponential":
+            return _weights(np.ones(len(E)))
+        # Weibull in AFT form: with z = log of a unit exponential, E[z] = -gamma,
+        # E[e^z z] = 1 - gamma, E[e^z z^2] = (1 - gamma)^2 + pi^2/6 - 1
+        k = np.exp(E[:, 1])
+        return _weights(k * k, np.full(len(E), (1 - _EULER) ** 2 + np.pi**2 / 6),
+                        w01=-k * (1 - _EULER))
+
+    def draw(self, rng, E, aux):
+        n = len(E)
+        mu = np.asarray(self.link.inverse(E[:, 0]))
+        if self.name == "gamma":
+            k = np.exp(E[:, 1])
+            return rng.gamma(k, mu / k)
+        if self.name == "exponential":
+            return mu * rng.standard_exponential(n)
+        return mu * rng.standard_exponential(n) ** np.exp(-E[:, 1])
 
     def start(self, y, aux, levels):
         out = {"mu": self._start_mean(y, aux)}
@@ -125,9 +218,32 @@ class _StudentT(_Builtin):
         mad = 1.4826 * float(np.median(np.abs(y - np.median(y))))
         return {"mu": float(np.median(y)), "sigma": max(mad, 1e-8), "df": 10.0}
 
+    def expected_weights(self, E, aux):
+        # Lange, Little and Taylor (1989), JASA 84, eq. for the t information, carried to
+        # log sigma and log df by the chain rule (the score has mean zero)
+        sigma, nu = np.exp(E[:, 1]), np.exp(E[:, 2])
+        i_mu = (nu + 1) / ((nu + 3) * sigma**2)
+        i_ss = 2 * nu / (nu + 3)
+        i_sd = -2 * nu / ((nu + 3) * (nu + 1))
+        i_dd = nu**2 * (0.25 * (special.polygamma(1, nu / 2) - special.polygamma(1, (nu + 1) / 2))
+                        - (nu + 5) / (2 * nu * (nu + 3) * (nu + 1)))
+        return _weights(i_mu, i_ss, i_dd, w12=i_sd)
+
+    def draw(self, rng, E, aux):
+        return E[:, 0] + np.exp(E[:, 1]) * rng.standard_t(np.exp(E[:, 2]))
+
 
 class _Ordinal(_Builtin):
     drop_intercept = True
+
+    def outcome_support(self, data):
+        return tuple(float(j) for j in range(len(data.levels)))
+
+    def draw(self, rng, E, aux):
+        mu = E[:, 0]
+        cuts = np.column_stack(CutPoints().to_natural([E[:, j] for j in range(1, E.shape[1])]))
+        cdf = np.exp(np.asarray(self.link.log_inverse(cuts - mu[:, None])))
+        return np.sum(rng.random(len(E))[:, None] > cdf, axis=1).astype(float)
 
     def prepare_outcome(self, y, column):
         if isinstance(y.dtype, pd.CategoricalDtype):

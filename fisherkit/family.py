@@ -33,6 +33,14 @@ class Family:
     aux : tuple of str
         Names of extra per-observation data ``logpdf`` takes as keywords, given to
         ``fk.fit`` as keywords of the same names (for example ``("exposure",)``).
+    support : "counts" or sequence of float, optional
+        The outcome's support when it is discrete: ``"counts"`` for the non-negative
+        integers (summed until the remaining mass is below a stated bound), or the finite
+        set of values. Makes the expected information exact.
+    sample : callable, optional
+        ``sample(rng, **params)`` drawing one outcome per observation from the model, with
+        parameters as ``logpdf`` receives them; makes the expected information available by
+        Monte Carlo.
     **params
         The distribution parameters, in the order ``logpdf`` takes them, as
         :class:`Predictor`, :class:`Scalar` or :class:`CutPoints`.
@@ -54,9 +62,11 @@ class Family:
 
     #: cumulative-link families identify the level through cut points, not an intercept
     drop_intercept = False
+    #: "counts", a tuple of outcome values, or None for a continuous outcome
+    support = None
 
     def __init__(self, logpdf: Callable, *, name: str | None = None, aux: tuple[str, ...] = (),
-                 **params):
+                 support=None, sample: Callable | None = None, **params):
         if not callable(logpdf):
             raise SpecificationError("The 'logpdf' of a Family must be callable.")
         for key, spec in params.items():
@@ -68,6 +78,9 @@ class Family:
         if not any(isinstance(s, Predictor) for s in params.values()):
             raise SpecificationError("A Family needs at least one fk.Predictor parameter.")
         self.logpdf = logpdf
+        if support is not None:
+            self.support = support
+        self.sample = sample
         self.name = name or getattr(logpdf, "__name__", "custom")
         self.aux = tuple(aux)
         self.params: dict[str, Predictor | Scalar | CutPoints] = dict(params)
@@ -101,9 +114,31 @@ class Family:
                     "real": 0.0, "positive": 1.0, "unit_interval": 0.5}[spec.constraint]
         return out
 
-    def expected_weights(self, columns, aux):
-        """Closed-form ``E[-d2 l / d eta d eta']`` per observation, or None when unknown."""
+    def expected_weights(self, E, aux):
+        """Closed-form ``E[-d2 l / d eta d eta']`` per observation (``n x K x K``), or None."""
         return None
+
+    def outcome_support(self, data):
+        """``"counts"``, a tuple of the outcome's possible values, or None (continuous)."""
+        return self.support
+
+    def draw(self, rng, E, aux):
+        """One simulated outcome per observation at linear predictors ``E``, or None."""
+        if self.sample is None:
+            return None
+        return np.asarray(self.sample(rng, **self._arguments_from_eta(E, aux)))
+
+    def _arguments_from_eta(self, E, aux):
+        values, c = [], 0
+        for spec in self.params.values():
+            width = E.shape[1] - c - (len(self.params) - len(values) - 1)
+            if isinstance(spec, CutPoints):
+                values.append([E[:, c + j] for j in range(width)])
+                c += width
+            else:
+                values.append(E[:, c])
+                c += 1
+        return {k: v for k, v in self.density_arguments(values, aux).items() if k in self.params}
 
     def density_arguments(self, columns: list, aux: Mapping[str, np.ndarray]) -> dict:
         """Map per-block working-scale values to the keyword arguments of ``logpdf``."""

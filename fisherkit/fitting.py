@@ -14,12 +14,11 @@ from .family import Family
 from .formula import build_data
 from .model import Model
 from .optimize import newton
-from .results import FitResult
+from .results import COV_TYPES, FitResult
 
 __all__ = ["fit"]
 
 METHODS = {"newton": newton}
-COV_TYPES = ("observed",)
 
 
 def _check_separation(model: Model, theta: np.ndarray) -> int:
@@ -60,9 +59,12 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         weibull).
     cluster : str or array-like, optional
         Group labels, kept for cluster-robust covariances.
-    cov : {"observed"}
-        Information the standard errors come from: ``"observed"`` is minus the Hessian at
-        the estimate (Stata's OIM).
+    cov : str
+        How standard errors are computed: ``"observed"`` (minus the Hessian at the
+        estimate; Stata's OIM), ``"expected"`` (Fisher information under the model),
+        ``"opg"`` (outer product of scores), ``"sandwich"`` or ``"HC0"`` (Huber-White, no
+        small-sample factor), ``"HC1"`` (times ``n / (n - p)``), ``"cluster"`` (scores
+        summed within ``cluster=`` groups, times ``G / (G - 1)`` as Stata's ML commands).
     method : {"newton"}
         The optimizer.
     maxiter : int

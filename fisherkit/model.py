@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import autograd.numpy as anp
 import numpy as np
+import pandas as pd
 
 from . import derivatives
 from .family import Family
@@ -23,6 +24,11 @@ from .linalg import weighted_cross
 from .parameters import CutPoints, Predictor, Scalar
 
 __all__ = ["Model", "Block"]
+
+
+def _factorize(groups):
+    codes, uniques = pd.factorize(np.asarray(groups), sort=True)
+    return codes, uniques
 
 
 @dataclass(frozen=True)
@@ -123,9 +129,13 @@ class Model:
                     E[:, c] += self.data.offsets[b.key]
         return E
 
-    def loglik_rows_of_eta(self, E):
-        """Per-observation log-likelihood as a function of ``E`` (autograd-traceable)."""
-        return self.family.loglik_obs(self.data.y, self._block_values(None, E), self.data.aux)
+    def loglik_rows_of_eta(self, E, y=None):
+        """Per-observation log-likelihood as a function of ``E`` (autograd-traceable).
+
+        ``y`` replaces the observed outcome (for expectations over the outcome).
+        """
+        y = self.data.y if y is None else y
+        return self.family.loglik_obs(y, self._block_values(None, E), self.data.aux)
 
     def loglik_obs(self, theta) -> np.ndarray:
         """Per-observation log-likelihood as a function of ``theta`` (autograd-traceable)."""
@@ -148,6 +158,14 @@ class Model:
             score[sl] += U[:, c].sum() if X is None else X.T @ U[:, c]
         if not second:
             return float(np.sum(values)), score, None
+        return float(np.sum(values)), score, self.assemble(W)
+
+    def assemble(self, W: np.ndarray) -> np.ndarray:
+        """``sum_jk X_j' diag(W[:, j, k]) X_k``: eta-space weights to a ``p x p`` matrix.
+
+        The Hessian takes the second derivatives in eta, the expected information their
+        expectation, and the outer product of scores ``U_j U_k``.
+        """
         H = np.zeros((self.n_params, self.n_params))
         for c, (_, slc, Xc) in enumerate(self._columns):
             for d in range(c, len(self._columns)):
@@ -156,7 +174,27 @@ class Model:
                 H[slc, sld] += block
                 if d != c:
                     H[sld, slc] += block.T
-        return float(np.sum(values)), score, H
+        return H
+
+    def eta_scores(self, theta: np.ndarray) -> np.ndarray:
+        """``U``: per-observation derivatives of the log-likelihood in each eta column."""
+        return derivatives.eta_derivatives(
+            self.loglik_rows_of_eta, self.eta_matrix(theta), second=False)[1]
+
+    def group_scores(self, theta: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Scores summed within groups, ``G x p``, without an ``n x p`` array."""
+        U = self.eta_scores(theta)
+        codes, _ = _factorize(groups)
+        G = codes.max() + 1
+        out = np.zeros((G, self.n_params))
+        for c, (_, sl, X) in enumerate(self._columns):
+            if X is None:
+                out[:, sl] += np.bincount(codes, weights=U[:, c], minlength=G)[:, None]
+            else:
+                for j in range(sl.start, sl.stop):
+                    out[:, j] += np.bincount(codes, weights=U[:, c] * X[:, j - sl.start],
+                                            minlength=G)
+        return out
 
     def score(self, theta: np.ndarray) -> np.ndarray:
         """Gradient of the log-likelihood in ``theta``."""
@@ -168,8 +206,7 @@ class Model:
 
     def scores_obs(self, theta: np.ndarray) -> np.ndarray:
         """Per-observation scores, ``n x p``: row ``i`` is ``d l_i / d theta``."""
-        _, U, _ = derivatives.eta_derivatives(
-            self.loglik_rows_of_eta, self.eta_matrix(theta), second=False)
+        U = self.eta_scores(theta)
         S = np.empty((self.n_obs, self.n_params))
         for c, (_, sl, X) in enumerate(self._columns):
             S[:, sl] = U[:, c:c + 1] if X is None else U[:, c:c + 1] * X

@@ -15,10 +15,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .exceptions import SpecificationError
+from .expected import expected_information
 from .information import as_frame, invert_information
 from .model import Model
 
-__all__ = ["FitResult"]
+__all__ = ["FitResult", "COV_TYPES"]
+
+#: covariances that are the inverse of one information matrix
+INFORMATION_COVS = ("observed", "expected", "opg")
+#: every covariance; the sandwich kinds take minus the Hessian as bread. Conventions:
+#: "sandwich" and "HC0" have no small-sample factor (Huber, 1967; White, 1980);
+#: "HC1" multiplies by n / (n - p), p counting every estimated parameter;
+#: "cluster" sums scores within clusters and multiplies by G / (G - 1), as Stata's
+#: vce(cluster) does for ML models (statsmodels' default also has (n - 1) / (n - p)).
+COV_TYPES = INFORMATION_COVS + ("sandwich", "HC0", "HC1", "cluster")
 
 
 class FitResult:
@@ -49,7 +60,16 @@ class FitResult:
 
     def __init__(self, model: Model, theta: np.ndarray, *, optimize_result, method: str,
                  formula: str, cov_type: str = "observed", flags=frozenset(),
-                 hessian: np.ndarray | None = None):
+                 hessian: np.ndarray | None = None, cluster=None, expected_options=None):
+        if cov_type not in COV_TYPES:
+            raise SpecificationError(f"Unknown cov {cov_type!r}; choose one of {list(COV_TYPES)}.")
+        if cov_type == "cluster":
+            cluster = model.data.cluster if cluster is None else np.asarray(cluster)
+            if cluster is None:
+                raise SpecificationError("cov='cluster' needs cluster= (a column or an array).")
+            if len(cluster) != model.n_obs:
+                raise SpecificationError(f"The cluster labels have {len(cluster)} values for "
+                                         f"{model.n_obs} observations used in the fit.")
         object.__setattr__(self, "_frozen", False)
         self.model = model
         self.theta = np.asarray(theta, dtype=float)
@@ -59,6 +79,8 @@ class FitResult:
         self.formula = formula
         self.cov_type = cov_type
         self._hessian = hessian
+        self._cluster = cluster
+        self._expected_options = dict(expected_options or {})
         self._flags = set(flags)
         object.__setattr__(self, "_frozen", True)
 
@@ -136,22 +158,55 @@ class FitResult:
         H = self._hessian if self._hessian is not None else self.model.hessian(self.theta)
         return -H
 
+    @cached_property
+    def _expected(self):
+        return expected_information(self.model, self.theta, **self._expected_options)
+
+    @cached_property
+    def _opg_working(self) -> np.ndarray:
+        U = self.model.eta_scores(self.theta)
+        return self.model.assemble(U[:, :, None] * U[:, None, :])
+
     def _information_working(self, kind: str) -> np.ndarray:
         if kind == "observed":
             return self._observed_working
-        raise ValueError(f"Unknown information kind {kind!r}; this result knows 'observed'.")
+        if kind == "expected":
+            return self._expected.matrix
+        if kind == "opg":
+            return self._opg_working
+        raise SpecificationError(
+            f"Unknown information kind {kind!r}; choose 'observed', 'expected' or 'opg'.")
+
+    def _meat(self) -> tuple[np.ndarray, float]:
+        """The middle of the sandwich and its small-sample factor, for this cov_type."""
+        n, p = self.n_obs, self.n_params
+        if self.cov_type in ("sandwich", "HC0"):
+            return self._opg_working, 1.0
+        if self.cov_type == "HC1":
+            return self._opg_working, n / (n - p)
+        groups = self._cluster
+        S = self.model.group_scores(self.theta, groups)
+        G = S.shape[0]
+        if G < 2:
+            raise SpecificationError("Cluster-robust covariance needs at least two clusters.")
+        return S.T @ S, G / (G - 1.0)
+
+    @cached_property
+    def _cov_working(self) -> np.ndarray:
+        names = self.model.working_names
+        if self.cov_type in INFORMATION_COVS:
+            cov, problems = invert_information(self._information_working(self.cov_type), names)
+        else:
+            bread, problems = invert_information(self._observed_working, names)
+            meat, factor = self._meat()
+            cov = factor * bread @ meat @ bread
+        if problems:
+            self._flags.add("singular_information")
+        return cov
 
     @cached_property
     def _jacobian(self) -> np.ndarray:
         return self.model.natural_jacobian(self.theta)
-
-    @cached_property
-    def _cov_working(self) -> np.ndarray:
-        cov, problems = invert_information(self._information_working(self.cov_type),
-                                           self.model.working_names)
-        if problems:
-            self._flags.add("singular_information")
-        return cov
 
     @cached_property
     def cov(self) -> pd.DataFrame:
@@ -167,8 +222,11 @@ class FitResult:
 
         Parameters
         ----------
-        kind : {"observed"}
-            ``"observed"`` is minus the Hessian of the log-likelihood.
+        kind : {"observed", "expected", "opg"}
+            ``"observed"`` is minus the Hessian of the log-likelihood; ``"expected"`` its
+            expectation under the fitted model (closed form, exact summation over a discrete
+            outcome, or Monte Carlo: see :func:`fisherkit.expected.expected_information`);
+            ``"opg"`` the outer product of per-observation scores (BHHH).
         scale : {"natural", "working"}
             The natural scale transforms the working-scale information by the inverse
             Jacobian of the working-to-natural map, ``J^-T I J^-1``.
@@ -187,6 +245,57 @@ class FitResult:
             raise ValueError(f"The 'scale' must be 'natural' or 'working'; got {scale!r}.")
         Jinv = np.linalg.inv(self._jacobian)
         return as_frame(Jinv.T @ info @ Jinv, self.names)
+
+    def with_cov(self, cov: str, *, cluster=None, **expected_options) -> "FitResult":
+        """The same fit with another covariance, without refitting.
+
+        Parameters
+        ----------
+        cov : str
+            One of ``COV_TYPES``: ``"observed"``, ``"expected"``, ``"opg"``,
+            ``"sandwich"`` (HC0), ``"HC0"``, ``"HC1"``, ``"cluster"``.
+        cluster : array-like, optional
+            Cluster labels of the observations used in the fit, for ``"cluster"`` when the
+            fit was not given ``cluster=``.
+        **expected_options
+            ``method``, ``draws``, ``seed`` for the expected information.
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
+        >>> res.with_cov("sandwich").cov_type
+        'sandwich'
+        """
+        return FitResult(self.model, self.theta, optimize_result=self.optimize_result,
+                         method=self.method, formula=self.formula, cov_type=cov,
+                         flags=self._flags - {"singular_information"}, hessian=self._hessian,
+                         cluster=cluster if cluster is not None else self._cluster,
+                         expected_options=expected_options or self._expected_options)
+
+    def se_table(self, kinds=None) -> pd.DataFrame:
+        """Standard errors side by side, a column per covariance kind.
+
+        Parameters
+        ----------
+        kinds : sequence of str, optional
+            Defaults to observed, expected, opg and sandwich, plus cluster when the fit
+            has cluster labels.
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
+        >>> list(res.se_table().columns)
+        ['observed', 'expected', 'opg', 'sandwich']
+        """
+        if kinds is None:
+            kinds = ["observed", "expected", "opg", "sandwich"]
+            if self._cluster is not None or self.model.data.cluster is not None:
+                kinds.append("cluster")
+        table = pd.DataFrame({k: self.with_cov(k).se for k in kinds})
+        table.columns.name = "cov"
+        return table
 
     # ---- tables -----------------------------------------------------------------------
 

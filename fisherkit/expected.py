@@ -1,0 +1,129 @@
+"""Expected (Fisher) information ``E_y[-H]`` under the fitted model, three ways.
+
+- closed form: the family's ``E[-d2 l / d eta d eta']`` per observation, assembled with the
+  design matrices like the Hessian;
+- exact summation: for a discrete outcome, ``sum_y p(y) (-W(y))`` over the support, with
+  the log-density and its eta-derivatives from autograd at each value; a count support is
+  summed until the mass left out is below ``tail`` for every observation, and that bound
+  is reported;
+- Monte Carlo: the average of ``-H`` over outcomes drawn from the model, with its Monte
+  Carlo standard error, reproducible under ``seed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import derivatives
+from .exceptions import SpecificationError
+from .model import Model
+
+__all__ = ["ExpectedInformation", "expected_information"]
+
+
+@dataclass(frozen=True)
+class ExpectedInformation:
+    """An expected information matrix and how it was obtained."""
+
+    matrix: np.ndarray
+    method: str
+    mc_se: np.ndarray | None = None
+    tail_bound: float = 0.0
+    draws: int = 0
+
+
+def _exact(model: Model, E: np.ndarray, support, tail: float, max_terms: int):
+    n, k = E.shape
+    acc = np.zeros((n, k, k))
+    mass = np.zeros(n)
+    values = support if support != "counts" else range(max_terms)
+    last = 0
+    for last, v in enumerate(values):
+        y = np.full(n, float(v))
+        with np.errstate(all="ignore"):
+            logp, _, W = derivatives.eta_derivatives(lambda A: model.loglik_rows_of_eta(A, y), E)
+        p = np.exp(logp)
+        ok = p > 0
+        acc[ok] -= p[ok, None, None] * W[ok]
+        mass += p
+        if support == "counts" and v > 0 and np.min(mass) >= 1.0 - tail:
+            break
+    left = float(max(0.0, 1.0 - np.min(mass)))
+    if support == "counts" and left > tail:
+        raise FloatingPointError(f"Summing the outcome up to {last} left mass {left:.3g} > {tail:g} "
+                                 "out; raise max_terms.")
+    return model.assemble(acc), left
+
+
+def _monte_carlo(model: Model, E: np.ndarray, theta, draws: int, seed):
+    rng = np.random.default_rng(seed)
+    total = np.zeros((model.n_params, model.n_params))
+    total_sq = np.zeros_like(total)
+    for _ in range(draws):
+        y = model.family.draw(rng, E, model.data.aux)
+        _, _, W = derivatives.eta_derivatives(lambda A: model.loglik_rows_of_eta(A, y), E)
+        info = -model.assemble(W)
+        total += info
+        total_sq += info * info
+    mean = total / draws
+    var = np.maximum(total_sq / draws - mean * mean, 0.0)
+    return mean, np.sqrt(var / (draws - 1))
+
+
+def expected_information(model: Model, theta: np.ndarray, *, method: str = "auto",
+                         draws: int = 200, seed=0, tail: float = 1e-12,
+                         max_terms: int = 100_000) -> ExpectedInformation:
+    """The expected information at ``theta`` on the working scale.
+
+    Parameters
+    ----------
+    model : Model
+    theta : ndarray
+    method : {"auto", "closed", "exact", "monte_carlo"}
+        ``"auto"`` takes the closed form where the family has one, else exact summation for
+        a discrete outcome, else Monte Carlo where the family can sample.
+    draws : int
+        Monte Carlo replicates.
+    seed : int or numpy Generator
+        Monte Carlo seed.
+    tail : float
+        Largest outcome mass an exact count summation may leave out.
+    max_terms : int
+        Most outcome values an exact count summation visits.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
+    >>> info = expected_information(res.model, res.theta)
+    >>> info.method, bool(np.allclose(info.matrix, res.information("observed").to_numpy()))
+    ('closed', True)
+    """
+    family = model.family
+    E = model.eta_matrix(theta)
+    closed = family.expected_weights(E, model.data.aux) if method in ("auto", "closed") else None
+    if closed is not None:
+        return ExpectedInformation(model.assemble(closed), "closed")
+    support = family.outcome_support(model.data)
+    if method == "exact" or (method == "auto" and support is not None):
+        if support is None:
+            raise SpecificationError(f"The {family.name} family has no discrete support to sum "
+                                     "over; declare Family(..., support=...).")
+        matrix, left = _exact(model, E, support, tail, max_terms)
+        return ExpectedInformation(matrix, "exact", tail_bound=left)
+    if method in ("auto", "monte_carlo"):
+        if family.draw(np.random.default_rng(0), E[:1], {k: v[:1] for k, v in model.data.aux.items()}) is None:
+            raise SpecificationError(
+                f"The {family.name} family has no closed-form expected information, no discrete "
+                "support and no sampler: give Family(..., support=...) or Family(..., sample=...), "
+                "or use the observed information.")
+        if draws < 2:
+            raise SpecificationError(f"Monte Carlo needs at least 2 draws; got {draws}.")
+        mean, se = _monte_carlo(model, E, theta, draws, seed)
+        return ExpectedInformation(mean, "monte_carlo", mc_se=se, draws=draws)
+    if method == "closed":
+        raise SpecificationError(f"The {family.name} family has no closed-form expected information.")
+    raise SpecificationError(f"Unknown method {method!r}; choose 'auto', 'closed', 'exact' or "
+                             "'monte_carlo'.")
