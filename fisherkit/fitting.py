@@ -132,5 +132,7 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
             flags.add("saddle")
             warnings.warn(f"The optimizer stopped at a {kind} of the log-likelihood, not a "
                           "maximum; try other starting values.", SaddlePointWarning, stacklevel=2)
-    return FitResult(model, opt.theta, optimize_result=opt, method=method, formula=formula,
-                     cov_type=cov, flags=flags, hessian=opt.hessian)
+    result = FitResult(model, opt.theta, optimize_result=opt, method=method, formula=formula,
+                       cov_type=cov, flags=flags, hessian=opt.hessian)
+    _ = result.cov  # an information that cannot be inverted warns here, at the fit
+    return result

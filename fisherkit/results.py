@@ -210,8 +210,15 @@ class FitResult:
 
     @cached_property
     def cov(self) -> pd.DataFrame:
-        J = self._jacobian
-        return as_frame(J @ self._cov_working @ J.T, self.names)
+        # NaN marks parameters the data do not identify; carry the marks through J by
+        # hand, because NaN * 0 inside the product would spread them to every parameter
+        J, cov = self._jacobian, self._cov_working
+        unknown = np.isnan(np.diag(cov))
+        natural = J @ np.where(np.isnan(cov), 0.0, cov) @ J.T
+        touched = (np.abs(J[:, unknown]) > 0).any(axis=1)
+        natural[touched, :] = np.nan
+        natural[:, touched] = np.nan
+        return as_frame(natural, self.names)
 
     @cached_property
     def se(self) -> pd.Series:
@@ -296,6 +303,25 @@ class FitResult:
         table = pd.DataFrame({k: self.with_cov(k).se for k in kinds})
         table.columns.name = "cov"
         return table
+
+    # ---- diagnostics ------------------------------------------------------------------
+
+    def information_matrix_test(self, pairs=None) -> pd.Series:
+        """White's information-matrix test (OPG form); see
+        :func:`fisherkit.diagnostics.information_matrix_test`."""
+        from .diagnostics import information_matrix_test
+        return information_matrix_test(self, pairs)
+
+    def curvature(self):
+        """Eigenvalues, condition number, kind of point and flat directions; see
+        :func:`fisherkit.diagnostics.curvature_report`."""
+        from .diagnostics import curvature_report
+        return curvature_report(self)
+
+    def plan(self, n=None, se=None) -> pd.DataFrame:
+        """Cramér-Rao planning; see :func:`fisherkit.diagnostics.plan_sample_size`."""
+        from .diagnostics import plan_sample_size
+        return plan_sample_size(self, n=n, se=se)
 
     # ---- tables -----------------------------------------------------------------------
 
