@@ -113,8 +113,7 @@ def _design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
 
     formulaic decides the columns from the first rows. When every column is the intercept
     or a numeric column of the data taken as it is (the common case for large data), the
-    matrix is filled directly from those columns, column-major; otherwise formulaic
-    materializes it.
+    matrix is filled directly from those columns; otherwise formulaic materializes it.
     """
     spec = model_matrix(rhs, frame.iloc[:64], na_action="ignore").model_spec
     names = tuple(spec.column_names)
@@ -124,14 +123,16 @@ def _design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
     plain = (all(v in names and _is_plain_numeric(frame[v]) for v in variables)
              and all(n == "Intercept" or n in variables for n in names))
     if plain:
-        X = np.empty((len(frame), len(names)), order="F")
-        for j, n in enumerate(names):
-            X[:, j] = 1.0 if n == "Intercept" else frame[n].to_numpy(dtype=float)
+        # row-major, so that blocks of rows are contiguous for the weighted products
+        X = np.empty((len(frame), len(names)))
+        columns = [j for j, n in enumerate(names) if n != "Intercept"]
+        X[:, columns] = frame[[names[j] for j in columns]].to_numpy(dtype=float)
+        X[:, [j for j, n in enumerate(names) if n == "Intercept"]] = 1.0
         return X, names, spec
     mm = model_matrix(rhs, frame, na_action="ignore")
     full = tuple(mm.model_spec.column_names)
     keep = [j for j, n in enumerate(full) if not (drop_intercept and n == "Intercept")]
-    X = np.asfortranarray(mm.to_numpy(dtype=float)[:, keep])
+    X = np.ascontiguousarray(mm.to_numpy(dtype=float)[:, keep])
     return X, tuple(full[j] for j in keep), mm.model_spec
 
 

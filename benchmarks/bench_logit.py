@@ -1,0 +1,117 @@
+"""Logit fit plus standard errors: fisherkit against statsmodels and the BLAS floor.
+
+Run ``python benchmarks/bench_logit.py`` (n = 1,000,000, p = 50) to rewrite
+``benchmarks/RESULTS.md``; ``--quick`` runs a small size as a smoke test and writes nothing.
+Ratios are of times measured in the same process, median of ``--repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+import fisherkit as fk
+
+
+def make_data(n: int, p: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p - 1))
+    beta = rng.normal(scale=0.1, size=p - 1)
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-(0.2 + X @ beta)))).astype(float)
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p - 1)])
+    df["y"] = y
+    return df
+
+
+def median_time(fn, repeats: int):
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), out
+
+
+def run(n: int, p: int, repeats: int) -> dict:
+    df = make_data(n, p)
+    predictors = [c for c in df.columns if c != "y"]
+    formula = "y ~ " + " + ".join(predictors)
+    X = sm.add_constant(df[predictors].to_numpy())
+    y = df["y"].to_numpy()
+
+    def fisherkit_fit():
+        res = fk.fit(formula, data=df, family="logit")
+        return res, res.se
+
+    def statsmodels_fit():
+        res = sm.Logit(y, X).fit(disp=0)
+        return res, res.bse
+
+    w = np.random.default_rng(1).random(n)
+    t_floor, _ = median_time(lambda: X.T @ (w[:, None] * X), repeats)
+    t_fk, (res_fk, se_fk) = median_time(fisherkit_fit, repeats)
+    t_sm, (res_sm, se_sm) = median_time(statsmodels_fit, repeats)
+    per_iter = (t_fk) / (res_fk.n_iter + 1)
+    return {
+        "n": n, "p": p, "fisherkit_s": t_fk, "statsmodels_s": t_sm, "floor_s": t_floor,
+        "ratio_statsmodels": t_fk / t_sm, "fisherkit_iterations": res_fk.n_iter,
+        "fit_in_floors": t_fk / t_floor, "seconds_per_derivative_pass": per_iter,
+        "max_rel_param_diff": float(np.max(np.abs(res_fk.params.to_numpy() - res_sm.params)
+                                           / np.abs(res_sm.params))),
+        "max_rel_se_diff": float(np.max(np.abs(se_fk.to_numpy() - se_sm) / se_sm)),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--p", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small smoke run, writes nothing")
+    args = parser.parse_args(argv)
+    if args.quick:
+        row = run(20_000, 10, 1)
+        print(pd.Series(row).to_string())
+        return 0
+    row = run(args.n, args.p, args.repeats)
+    table = pd.Series(row).to_string()
+    print(table)
+    command = "python benchmarks/bench_logit.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = f"""# Benchmarks
+
+## Logit fit with standard errors
+
+Command: `{command.strip()}`
+
+Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},
+NumPy {np.__version__}. Times are medians of {args.repeats} runs in one process; fisherkit is
+`fk.fit(formula, data=DataFrame, family="logit")` then `.se` (building the design from the
+DataFrame included); statsmodels is `Logit(y, X).fit()` then `.bse` on a ready array; the
+floor is one `X.T @ (w[:, None] * X)`.
+
+| quantity | value |
+| --- | --- |
+| fisherkit / statsmodels | {row['ratio_statsmodels']:.3f} |
+| fisherkit fit in floors | {row['fit_in_floors']:.2f} |
+| fisherkit seconds | {row['fisherkit_s']:.3f} |
+| statsmodels seconds | {row['statsmodels_s']:.3f} |
+| floor seconds | {row['floor_s']:.3f} |
+| fisherkit Newton iterations | {row['fisherkit_iterations']} |
+| largest relative difference, params | {row['max_rel_param_diff']:.2e} |
+| largest relative difference, se | {row['max_rel_se_diff']:.2e} |
+| n, p | {row['n']:,}, {row['p']} |
+"""
+    Path(__file__).with_name("RESULTS.md").write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
