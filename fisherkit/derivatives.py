@@ -115,16 +115,35 @@ def eta_derivatives(loglik_rows: Callable, E: np.ndarray, second: bool = True):
     (array([-1., -1., -1.]), array([-1., -1., -1.]))
     """
     E = np.asarray(E, dtype=float)
-    total = lambda A: anp.sum(loglik_rows(A))  # noqa: E731
-    score_rows = autograd.grad(total)
-    values, U = _values_and_rows(loglik_rows, E)
+    n, k = E.shape
+    # differentiate with respect to a list of columns rather than the matrix: indexing a
+    # traced matrix by column would cost a scatter-add per column in every reverse pass
+    cols = [np.ascontiguousarray(E[:, j]) for j in range(k)]
+    rows_of = lambda cs: loglik_rows(_ColumnView(cs))  # noqa: E731
+    total = lambda cs: anp.sum(rows_of(cs))  # noqa: E731
+    values, U = _values_and_rows(rows_of, cols)
     if not second:
         return values, U, None
-    n, k = E.shape
+    score_rows = autograd.grad(total)
     W = np.empty((n, k, k))
     for j in range(k):
-        W[:, j, :] = autograd.grad(lambda A, j=j: anp.sum(score_rows(A)[:, j]))(E)
+        W[:, j, :] = np.column_stack(
+            autograd.grad(lambda cs, j=j: anp.sum(score_rows(cs)[j]))(cols))
     return values, U, W
+
+
+class _ColumnView:
+    """Columns passed as a list but read as ``E[:, j]``, so callers can index either way."""
+
+    def __init__(self, cols):
+        self.cols = cols
+        self.shape = (len(cols[0]) if np.ndim(cols[0]) else 1, len(cols))
+
+    def __getitem__(self, key):
+        rows, j = key
+        if not (isinstance(rows, slice) and rows == slice(None)):
+            raise IndexError("only whole columns E[:, j] can be taken")
+        return self.cols[j]
 
 
 def _values_and_rows(loglik_rows, E):
@@ -134,7 +153,7 @@ def _values_and_rows(loglik_rows, E):
         return anp.sum(rows), rows
 
     U, rows = autograd.grad_and_aux(total_and_rows)(E)
-    return np.asarray(rows), np.asarray(U)
+    return np.asarray(rows), np.column_stack(U)
 
 
 def is_symmetric(A: np.ndarray, rtol: float = 1e-10) -> bool:

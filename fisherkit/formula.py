@@ -73,17 +73,6 @@ def _as_column(value, data: pd.DataFrame, what: str) -> pd.Series:
     return pd.Series(arr, index=data.index, name=what)
 
 
-def _check_finite(columns: dict[str, pd.Series], index: pd.Index) -> None:
-    for name, col in columns.items():
-        if _is_plain_numeric(col):
-            bad = np.isinf(col.to_numpy(dtype=float))
-            if bad.any():
-                raise DataError(
-                    f"The column {name!r} holds infinite values, first at row "
-                    f"{index[np.argmax(bad)]!r}; remove or recode them."
-                )
-
-
 def _check_design(X: np.ndarray, names: tuple[str, ...], block: str) -> None:
     """Constant columns beside an intercept and duplicated columns are not identified."""
     if X.shape[1] == 0:
@@ -125,9 +114,9 @@ def _design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
     if plain:
         # row-major, so that blocks of rows are contiguous for the weighted products
         X = np.empty((len(frame), len(names)))
-        columns = [j for j, n in enumerate(names) if n != "Intercept"]
-        X[:, columns] = frame[[names[j] for j in columns]].to_numpy(dtype=float)
-        X[:, [j for j, n in enumerate(names) if n == "Intercept"]] = 1.0
+        start = 1 if names[:1] == ("Intercept",) else 0
+        X[:, :start] = 1.0
+        X[:, start:] = frame[list(names[start:])].to_numpy(dtype=float)
         return X, names, spec
     mm = model_matrix(rhs, frame, na_action="ignore")
     full = tuple(mm.model_spec.column_names)
@@ -201,11 +190,19 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     if cluster is not None:
         extras["cluster"] = _as_column(cluster, data, "cluster")
 
-    # a missing-value mask column by column, so that no copy is made when nothing is missing
+    # one pass per column finds missing and infinite values, and no copy of the data is
+    # made when nothing is missing
     checked = {**{name: data[name] for name in used}, **extras}
     na = np.zeros(len(data), dtype=bool)
-    for col in checked.values():
-        na |= col.isna().to_numpy()
+    infinite = {}
+    for name, col in checked.items():
+        if _is_plain_numeric(col):
+            values = col.to_numpy(dtype=float, na_value=np.nan)
+            na |= np.isnan(values)
+            if np.isinf(values).any():
+                infinite[name] = np.isinf(values)
+        else:
+            na |= col.isna().to_numpy()
     frame = data
     if na.any():
         if missing == "raise":
@@ -214,7 +211,9 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
                             f"{data.index[np.argmax(na)]!r} (missing='raise').")
         frame = data.loc[~na, used]
         extras = {k: v[~na] for k, v in extras.items()}
-    _check_finite({**{name: frame[name] for name in used}, **extras}, frame.index)
+    for name, bad in infinite.items():
+        raise DataError(f"The column {name!r} holds infinite values, first at row "
+                        f"{data.index[np.argmax(bad)]!r}; remove or recode them.")
     n = len(frame)
 
     if lhs in frame.columns:
