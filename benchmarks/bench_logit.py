@@ -59,10 +59,12 @@ def run(n: int, p: int, repeats: int) -> dict:
     t_floor, _ = median_time(lambda: X.T @ (w[:, None] * X), repeats)
     t_fk, (res_fk, se_fk) = median_time(fisherkit_fit, repeats)
     t_sm, (res_sm, se_sm) = median_time(statsmodels_fit, repeats)
+    t_table, _ = median_time(lambda: fk.fit(formula, data=df, family="logit").se_table(), repeats)
     per_iter = (t_fk) / (res_fk.n_iter + 1)
     return {
         "n": n, "p": p, "fisherkit_s": t_fk, "statsmodels_s": t_sm, "floor_s": t_floor,
-        "ratio_statsmodels": t_fk / t_sm, "fisherkit_iterations": res_fk.n_iter,
+        "ratio_statsmodels": t_fk / t_sm, "fit_and_se_table_s": t_table,
+        "se_table_over_fit": (t_table - t_fk) / t_fk, "fisherkit_iterations": res_fk.n_iter,
         "fit_in_floors": t_fk / t_floor, "seconds_per_derivative_pass": per_iter,
         "max_rel_param_diff": float(np.max(np.abs(res_fk.params.to_numpy() - res_sm.params)
                                            / np.abs(res_sm.params))),
@@ -105,6 +107,7 @@ floor is one `X.T @ (w[:, None] * X)`.
 | statsmodels seconds | {row['statsmodels_s']:.3f} |
 | floor seconds | {row['floor_s']:.3f} |
 | fisherkit Newton iterations | {row['fisherkit_iterations']} |
+| se_table (observed, expected, opg, sandwich) time / fit time | {row['se_table_over_fit']:.2f} |
 | largest relative difference, params | {row['max_rel_param_diff']:.2e} |
 | largest relative difference, se | {row['max_rel_se_diff']:.2e} |
 | n, p | {row['n']:,}, {row['p']} |

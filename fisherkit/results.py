@@ -60,7 +60,8 @@ class FitResult:
 
     def __init__(self, model: Model, theta: np.ndarray, *, optimize_result, method: str,
                  formula: str, cov_type: str = "observed", flags=frozenset(),
-                 hessian: np.ndarray | None = None, cluster=None, expected_options=None):
+                 hessian: np.ndarray | None = None, cluster=None, expected_options=None,
+                 matrices: dict | None = None):
         if cov_type not in COV_TYPES:
             raise SpecificationError(f"Unknown cov {cov_type!r}; choose one of {list(COV_TYPES)}.")
         if cov_type == "cluster":
@@ -81,6 +82,7 @@ class FitResult:
         self._hessian = hessian
         self._cluster = cluster
         self._expected_options = dict(expected_options or {})
+        self._matrices = {} if matrices is None else matrices
         self._flags = set(flags)
         object.__setattr__(self, "_frozen", True)
 
@@ -153,19 +155,29 @@ class FitResult:
 
     # ---- information and covariance ---------------------------------------------------
 
-    @cached_property
+    def _shared(self, key, compute):
+        """Information matrices are shared by every with_cov() view of one fit."""
+        if key not in self._matrices:
+            self._matrices[key] = compute()
+        return self._matrices[key]
+
+    @property
     def _observed_working(self) -> np.ndarray:
-        H = self._hessian if self._hessian is not None else self.model.hessian(self.theta)
-        return -H
+        return self._shared("observed", lambda: -(self._hessian if self._hessian is not None
+                                                   else self.model.hessian(self.theta)))
 
-    @cached_property
+    @property
     def _expected(self):
-        return expected_information(self.model, self.theta, **self._expected_options)
+        key = ("expected", tuple(sorted(self._expected_options.items())))
+        return self._shared(key, lambda: expected_information(self.model, self.theta,
+                                                               **self._expected_options))
 
-    @cached_property
+    @property
     def _opg_working(self) -> np.ndarray:
-        U = self.model.eta_scores(self.theta)
-        return self.model.assemble(U[:, :, None] * U[:, None, :])
+        def opg():
+            U = self.model.eta_scores(self.theta)
+            return self.model.assemble(U[:, :, None] * U[:, None, :])
+        return self._shared("opg", opg)
 
     def _information_working(self, kind: str) -> np.ndarray:
         if kind == "observed":
@@ -278,7 +290,8 @@ class FitResult:
                          method=self.method, formula=self.formula, cov_type=cov,
                          flags=self._flags - {"singular_information"}, hessian=self._hessian,
                          cluster=cluster if cluster is not None else self._cluster,
-                         expected_options=expected_options or self._expected_options)
+                         expected_options=expected_options or self._expected_options,
+                         matrices=self._matrices)
 
     def se_table(self, kinds=None) -> pd.DataFrame:
         """Standard errors side by side, a column per covariance kind.
