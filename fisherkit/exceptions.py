@@ -7,6 +7,9 @@ fk.FisherkitWarning)``) and code can test for them (``"not_converged" in res.fla
 
 from __future__ import annotations
 
+import os
+import sys
+
 __all__ = [
     "FisherkitWarning",
     "ConvergenceWarning",
@@ -44,3 +47,18 @@ class DataError(ValueError):
 
 class SpecificationError(ValueError):
     """The model specification is invalid (unknown family or link, bad parameter)."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the first frame outside fisherkit
+    (and outside the standard library's ``functools``, which runs cached properties)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        name = os.path.abspath(frame.f_code.co_filename)
+        if not (name.startswith(_PACKAGE) or name.endswith("functools.py")):
+            return level
+        frame, level = frame.f_back, level + 1
+    return level

@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from .derivatives import classify_stationary_point
-from .exceptions import ConvergenceWarning, SaddlePointWarning, SeparationWarning, SpecificationError
+from .exceptions import (
+    ConvergenceWarning,
+    SaddlePointWarning,
+    SeparationWarning,
+    SpecificationError,
+    user_stacklevel,
+)
 from .families import make_family
 from .family import Family
 from .formula import build_data
@@ -118,21 +124,21 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         flags.add("not_converged")
         warnings.warn(f"The {method} optimizer did not converge ({opt.message}) after "
                       f"{opt.n_iter} iterations; estimates are not reliable.",
-                      ConvergenceWarning, stacklevel=2)
+                      ConvergenceWarning, stacklevel=user_stacklevel())
     n_sep = _check_separation(model, opt.theta)
     if n_sep:
         flags.add("separation")
         warnings.warn(f"{n_sep} observations are fitted with probability within 1e-8 of their "
                       "outcome: perfect or quasi-complete separation; the separating "
                       "coefficients and their standard errors are not meaningful.",
-                      SeparationWarning, stacklevel=2)
+                      SeparationWarning, stacklevel=user_stacklevel())
     if opt.hessian is not None and np.all(np.isfinite(opt.hessian)):
         kind = classify_stationary_point(opt.hessian)
         if kind in ("saddle", "minimum"):
             flags.add("saddle")
             warnings.warn(f"The optimizer stopped at a {kind} of the log-likelihood, not a "
-                          "maximum; try other starting values.", SaddlePointWarning, stacklevel=2)
+                          "maximum; try other starting values.", SaddlePointWarning, stacklevel=user_stacklevel())
     result = FitResult(model, opt.theta, optimize_result=opt, method=method, formula=formula,
                        cov_type=cov, flags=flags, hessian=opt.hessian)
-    _ = result.cov  # an information that cannot be inverted warns here, at the fit
+    _ = result._cov  # an information that cannot be inverted warns here, at the fit
     return result

@@ -77,6 +77,12 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str) -> None:
     """Constant columns beside an intercept and duplicated columns are not identified."""
     if X.shape[1] == 0:
         return
+    bad = ~np.isfinite(X)
+    if bad.any():
+        j = int(np.argmax(bad.any(axis=0)))
+        raise DataError(f"The term {names[j]!r} of the {block!r} design is not finite in "
+                        f"{int(bad[:, j].sum())} row(s) (for example a log of zero); drop or "
+                        "recode them.")
     lo, hi = X.min(axis=0), X.max(axis=0)
     constant = np.flatnonzero(lo == hi)
     if len(constant) > 1 or (len(constant) == 1 and "Intercept" in names
@@ -86,11 +92,14 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str) -> None:
             f"The column(s) {offenders} of the {block!r} design are constant and so confounded "
             "with the intercept; drop them."
         )
-    # equal columns have equal projections on a random vector; confirm candidates exactly
+    # equal columns have equal projections on a random vector (up to rounding in the
+    # summation order); confirm candidates exactly
     proj = X.T @ np.random.default_rng(0).standard_normal(X.shape[0])
     order = np.argsort(proj)
+    slack = 1e-10 * max(float(np.max(np.abs(proj))), 1.0)
     for a, b in zip(order[:-1], order[1:]):
-        if proj[a] == proj[b] and np.array_equal(X[:, a], X[:, b]):
+        if proj[b] - proj[a] <= slack and np.array_equal(X[:, a], X[:, b]):
+            a, b = min(a, b), max(a, b)
             raise DataError(
                 f"The columns {names[a]!r} and {names[b]!r} of the {block!r} design are "
                 "identical; drop one."

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .exceptions import SingularInformationWarning
+from .exceptions import SingularInformationWarning, user_stacklevel
 
 __all__ = ["invert_information", "describe_direction"]
 
@@ -80,7 +80,7 @@ def invert_information(info: np.ndarray, names, *, rtol: float = RTOL, warn: boo
         problems = [f"the information is not finite for {', '.join(bad)}"]
         if warn:
             warnings.warn(f"Standard errors cannot be computed: {problems[0]}.",
-                          SingularInformationWarning, stacklevel=3)
+                          SingularInformationWarning, stacklevel=user_stacklevel())
         return np.full((p, p), np.nan), problems
     diag = np.diag(info)
     d = np.sqrt(np.where(diag > 0, diag, 1.0))
@@ -109,7 +109,7 @@ def invert_information(info: np.ndarray, names, *, rtol: float = RTOL, warn: boo
                 "The information matrix is not positive definite, so standard errors of "
                 f"{', '.join(n for n, i in zip(names, involved) if i)} are NaN: "
                 + "; ".join(problems) + ".",
-                SingularInformationWarning, stacklevel=3)
+                SingularInformationWarning, stacklevel=user_stacklevel())
     return cov, problems
 
 

@@ -43,7 +43,9 @@ def newton_direction(score: np.ndarray, hessian: np.ndarray) -> tuple[np.ndarray
     true Newton step).
     """
     A = -0.5 * (hessian + hessian.T)
-    d = np.sqrt(np.maximum(np.abs(np.diag(A)), np.finfo(float).tiny))
+    diag = np.abs(np.diag(A))
+    # coordinates with no curvature at all (a saturated start) are left unscaled
+    d = np.where(diag > 1e-200, np.sqrt(diag), 1.0)
     S = A / np.outer(d, d)
     gs = score / d
     try:
@@ -51,9 +53,10 @@ def newton_direction(score: np.ndarray, hessian: np.ndarray) -> tuple[np.ndarray
         step = np.linalg.solve(L.T, np.linalg.solve(L, gs))
         return step / d, True
     except np.linalg.LinAlgError:
+        # flip negative and floor tiny eigenvalues of the unit-diagonal matrix; the line
+        # search shortens what the floor lets through in flat directions
         lam, V = np.linalg.eigh(S)
-        floor = 1e-8 * max(np.max(np.abs(lam)), 1.0)
-        lam = np.maximum(np.abs(lam), floor)
+        lam = np.maximum(np.abs(lam), 1e-8 * max(np.max(np.abs(lam)), 1.0))
         return (V @ ((V.T @ gs) / lam)) / d, False
 
 
@@ -80,9 +83,9 @@ def newton(model: Model, theta0: np.ndarray, *, maxiter: int = 100, tol: float =
     maxiter : int
         Most Newton iterations.
     tol : float
-        Converged when the Newton decrement is below ``tol * (1 + |loglik|)`` at a point
-        where ``-H`` is positive definite; one last full Newton step is then taken, which
-        squares the remaining error.
+        Converged when the Newton decrement is below ``tol * (1 + |loglik|)``; where
+        ``-H`` is positive definite one last full Newton step is then taken, which squares
+        the remaining error.
     callback : callable, optional
         Called with each trace row (a dict) as it is made.
 
@@ -114,10 +117,13 @@ def newton(model: Model, theta0: np.ndarray, *, maxiter: int = 100, tol: float =
     for n_iter in range(1, maxiter + 1):
         direction, definite = newton_direction(score, hess)
         decrement = float(score @ direction)
-        if definite and decrement <= tol * (1.0 + abs(loglik)):
-            theta = theta + direction
-            loglik, score, hess = model.derivatives(theta)
-            record(n_iter, decrement, 1.0)
+        if decrement <= tol * (1.0 + abs(loglik)):
+            if definite:
+                theta = theta + direction
+                loglik, score, hess = model.derivatives(theta)
+            # where -H is not positive definite the point is reported as it is: the
+            # curvature checks after the fit name the flat or upward directions
+            record(n_iter, decrement, 1.0 if definite else 0.0)
             converged, message = True, "converged: Newton decrement below tolerance"
             break
         t = _line_search(model, theta, loglik, direction, decrement)

@@ -101,15 +101,20 @@ class FitResult:
     def names(self) -> tuple[str, ...]:
         return self.model.names
 
-    @cached_property
+    @property
     def params(self) -> pd.Series:
+        """Estimates on the natural scale (a copy: the result itself never changes)."""
+        return self._params.copy()
+
+    @cached_property
+    def _params(self) -> pd.Series:
         return pd.Series(np.asarray(self.model.to_natural(self.theta)), index=list(self.names),
                          name="estimate")
 
-    @cached_property
+    @property
     def params_working(self) -> pd.Series:
         """Estimates on the working scale (log sigma, log alpha, log cut-point gaps)."""
-        return pd.Series(self.theta, index=list(self.model.working_names), name="estimate")
+        return pd.Series(self.theta.copy(), index=list(self.model.working_names), name="estimate")
 
     @property
     def loglik(self) -> float:
@@ -220,8 +225,13 @@ class FitResult:
     def _jacobian(self) -> np.ndarray:
         return self.model.natural_jacobian(self.theta)
 
-    @cached_property
+    @property
     def cov(self) -> pd.DataFrame:
+        """Covariance of the natural-scale estimates (a copy)."""
+        return self._cov.copy()
+
+    @cached_property
+    def _cov(self) -> pd.DataFrame:
         # NaN marks parameters the data do not identify; carry the marks through J by
         # hand, because NaN * 0 inside the product would spread them to every parameter
         J, cov = self._jacobian, self._cov_working
@@ -232,9 +242,14 @@ class FitResult:
         natural[:, touched] = np.nan
         return as_frame(natural, self.names)
 
-    @cached_property
+    @property
     def se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=list(self.names), name="se")
+        """Standard errors on the natural scale (a copy)."""
+        return self._se.copy()
+
+    @cached_property
+    def _se(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self._cov.to_numpy())), index=list(self.names), name="se")
 
     def information(self, kind: str = "observed", scale: str = "natural") -> pd.DataFrame:
         """An information matrix at the estimate, labelled by parameter name.

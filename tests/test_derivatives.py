@@ -1,0 +1,585 @@
+"""Exact derivatives: finite-difference checks, structured versus general paths, operators,
+overflow safety, stable primitives, and properties of the Hessian and the information.
+
+Every built-in family with every link it accepts is covered; the list is built from the
+registry (``FAMILIES`` x ``LINKS``, keeping what ``make_family`` accepts), so that a family
+added later without simulated data here fails ``test_every_builtin_family_has_simulated_data``.
+"""
+
+from decimal import Decimal, localcontext
+from functools import lru_cache
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.special as sc
+from autograd.scipy.special import gammaln
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import fisherkit as fk
+from fisherkit import derivatives, primitives
+from fisherkit.families import FAMILIES, make_family
+from fisherkit.formula import build_data
+from fisherkit.links import LINKS
+from fisherkit.model import Model
+
+
+def accepted_links():
+    cases = []
+    for name in sorted(FAMILIES):
+        for link in sorted(LINKS):
+            try:
+                make_family(name, link)
+            except fk.SpecificationError:
+                continue
+            cases.append((name, link))
+    return cases
+
+
+BUILTIN = accepted_links()
+BUILTIN_IDS = [f"{name}-{link}" for name, link in BUILTIN]
+FORMULA = "y ~ x1 + x2"
+
+
+# ---- simulated data for every family --------------------------------------------------------
+
+
+def simulate(name: str, n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+    """A DataFrame with outcome ``y`` for ``FORMULA`` and the keywords the family needs.
+
+    Regressors are bounded (uniform on (-1, 1)) so that every link's linear predictor stays
+    inside its domain near the starting values (inverse and identity links on positive means).
+    """
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)
+    df = pd.DataFrame({"x1": x1, "x2": x2})
+    lin = 0.5 * x1 - 0.3 * x2
+    kwargs = {}
+    if name == "normal":
+        y = 2.0 + lin + 0.5 * rng.normal(size=n)
+    elif name in ("logit", "probit"):
+        y = (rng.uniform(size=n) < sc.expit(0.3 + lin)).astype(float)
+    elif name == "binomial":
+        df["m"] = rng.integers(1, 11, size=n)
+        y = rng.binomial(df["m"], sc.expit(0.3 + lin))
+        kwargs["trials"] = "m"
+    elif name == "poisson":
+        y = rng.poisson(np.exp(1.0 + lin))
+    elif name == "negbin":
+        mu, alpha = np.exp(1.0 + lin), 0.5
+        y = rng.negative_binomial(1 / alpha, 1 / (1 + alpha * mu))
+    elif name == "gamma":
+        y = rng.gamma(3.0, np.exp(0.7 + lin) / 3.0)
+    elif name in ("exponential", "weibull"):
+        t = np.exp(0.7 + lin) * rng.weibull(1.0 if name == "exponential" else 1.5, size=n)
+        c = rng.exponential(4.0, size=n)
+        y = np.minimum(t, c)
+        df["d"] = (t <= c).astype(float)
+        kwargs["event"] = "d"
+    elif name == "student_t":
+        y = 1.0 + lin + 0.5 * rng.standard_t(3, size=n)
+    elif name == "ordinal":
+        y = np.digitize(2 * lin + rng.logistic(size=n), [-1.0, 0.0, 1.0])
+    else:
+        raise KeyError(name)
+    df["y"] = y
+    return df, kwargs
+
+
+def build_model(family, df: pd.DataFrame, kwargs: dict) -> Model:
+    return Model(family, build_data(FORMULA, df, family, **kwargs))
+
+
+@lru_cache(maxsize=None)
+def builtin_model(name: str, link: str, n: int = 300, seed: int = 0) -> Model:
+    df, kwargs = simulate(name, n, seed)
+    return build_model(make_family(name, link), df, kwargs)
+
+
+def off_optimum(model: Model, seed: int = 1, scale: float = 0.1) -> np.ndarray:
+    """A random non-optimal theta near the starting values, where the log-likelihood is finite."""
+    rng = np.random.default_rng(seed)
+    theta = model.start_values() + scale * rng.standard_normal(model.n_params)
+    assert np.isfinite(model.loglik(theta))
+    return theta
+
+
+# ---- user-written families --------------------------------------------------------------------
+
+
+def zip_logpdf(y, rate, zero):
+    log_poisson = y * anp.log(rate) - rate - gammaln(y + 1)
+    log_zero = anp.log(zero + (1 - zero) * anp.exp(-rate))
+    return anp.where(y == 0, log_zero, anp.log1p(-zero) + log_poisson)
+
+
+def heteroscedastic_normal_logpdf(y, mu, sigma):
+    return -anp.log(sigma) - 0.5 * ((y - mu) / sigma) ** 2 - 0.5 * np.log(2 * np.pi)
+
+
+def user_model(kind: str) -> Model:
+    rng = np.random.default_rng(7)
+    n = 400
+    df = pd.DataFrame({"x1": rng.uniform(-1, 1, n), "x2": rng.uniform(-1, 1, n)})
+    if kind == "zero_inflated_poisson":
+        family = fk.Family(zip_logpdf, rate=fk.Predictor(link="log"),
+                           zero=fk.Scalar("unit_interval"))
+        counts = rng.poisson(np.exp(1.0 + 0.5 * df.x1 - 0.3 * df.x2))
+        df["y"] = np.where(rng.uniform(size=n) < 0.3, 0, counts)
+    else:
+        family = fk.Family(heteroscedastic_normal_logpdf, mu=fk.Predictor(),
+                           sigma=fk.Predictor("~ x2", link="log"))
+        df["y"] = 1.0 + 0.5 * df.x1 + np.exp(-0.5 + 0.4 * df.x2) * rng.normal(size=n)
+    return build_model(family, df, {})
+
+
+USER_KINDS = ["zero_inflated_poisson", "heteroscedastic_normal"]
+
+
+def test_every_builtin_family_has_simulated_data():
+    assert {name for name, _ in BUILTIN} == set(FAMILIES)
+    for name, _ in BUILTIN:
+        df, _ = simulate(name, n=20)
+        assert "y" in df
+
+
+# ---- finite differences, the way autograd's test_util checks -----------------------------------
+
+#: central-difference step along a direction drawn from N(0, I). The error of
+#: (f(x + h v) - f(x - h v)) / (2 h) is truncation h^2 |f'''| / 6 ~ 2e-11 |f'''| (the second
+#: order of the name) plus rounding ~ eps * sum_i |l_i| / h ~ 2e-11 * sum_i |l_i|; for these
+#: 300-row models both are ~1e-8 or less, two orders under the tolerance below.
+STEP = 1e-5
+#: autograd's test_util tolerance: |a - b| < 1e-6 absolute or relative to |a| + |b|
+FD_TOL = 1e-6
+
+
+def fd_close(exact: float, numeric: float) -> bool:
+    return abs(exact - numeric) <= FD_TOL * max(1.0, abs(exact) + abs(numeric))
+
+
+def central_difference(f, x, v):
+    return (f(x + STEP * v) - f(x - STEP * v)) / (2 * STEP)
+
+
+def check_score_by_differences(model: Model, theta: np.ndarray, rng, n_directions: int = 3):
+    """``v . score`` against the central difference of the log-likelihood along ``v``."""
+    score = model.score(theta)
+    for _ in range(n_directions):
+        v = rng.standard_normal(model.n_params)
+        exact, numeric = v @ score, central_difference(model.loglik, theta, v)
+        assert fd_close(exact, numeric), (exact, numeric)
+
+
+def check_hessian_by_differences(model: Model, theta: np.ndarray, rng, n_directions: int = 3):
+    """``u' H v`` against the central difference of ``u . score`` along ``v`` (second order)."""
+    hessian = model.hessian(theta)
+    for _ in range(n_directions):
+        u, v = rng.standard_normal((2, model.n_params))
+        exact = u @ hessian @ v
+        numeric = central_difference(lambda t: u @ model.score(t), theta, v)
+        assert fd_close(exact, numeric), (exact, numeric)
+
+
+@pytest.mark.parametrize("name,link", BUILTIN, ids=BUILTIN_IDS)
+def test_score_and_hessian_match_finite_differences(name, link):
+    model = builtin_model(name, link)
+    theta = off_optimum(model)
+    rng = np.random.default_rng(2)
+    assert np.linalg.norm(model.score(theta)) > 1e-2  # not at the optimum
+    check_score_by_differences(model, theta, rng)
+    check_hessian_by_differences(model, theta, rng)
+
+
+@pytest.mark.parametrize("kind", USER_KINDS)
+def test_user_family_derivatives_match_finite_differences(kind):
+    model = user_model(kind)
+    theta = off_optimum(model)
+    rng = np.random.default_rng(3)
+    check_score_by_differences(model, theta, rng)
+    check_hessian_by_differences(model, theta, rng)
+
+
+def test_finite_difference_check_rejects_a_slightly_wrong_derivative():
+    # the check has teeth: a score or Hessian wrong by 1e-4 relative fails it
+    model = builtin_model("negbin", "log")
+    theta = off_optimum(model)
+    v = np.random.default_rng(4).standard_normal(model.n_params)
+    exact = v @ model.score(theta)
+    assert fd_close(exact, central_difference(model.loglik, theta, v))
+    assert not fd_close(exact * (1 + 1e-4), central_difference(model.loglik, theta, v))
+    hv = model.hessian(theta) @ v
+    numeric = central_difference(model.score, theta, v)
+    assert all(fd_close(a, b) for a, b in zip(hv, numeric))
+    assert not all(fd_close(a, b) for a, b in zip(hv * (1 + 1e-4), numeric))
+
+
+# ---- structured path against general path --------------------------------------------------------
+
+#: both are exact; they differ only in summation order, so they agree to rounding. Relative
+#: to the largest entry, since single entries can be near zero.
+PATH_RTOL = 1e-10
+
+
+def assert_paths_agree(model: Model, theta: np.ndarray):
+    loglik, score, hessian = model.derivatives(theta)
+    general_hessian = model.hessian_general(theta)
+    general_score = model.score_general(theta)
+    np.testing.assert_allclose(loglik, float(model.loglik_total(theta)), rtol=1e-12)
+    np.testing.assert_allclose(score, general_score, rtol=PATH_RTOL,
+                               atol=PATH_RTOL * np.abs(general_score).max())
+    np.testing.assert_allclose(hessian, general_hessian, rtol=PATH_RTOL,
+                               atol=PATH_RTOL * np.abs(general_hessian).max())
+    np.testing.assert_allclose(model.hessian(theta), hessian, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name,link", BUILTIN, ids=BUILTIN_IDS)
+def test_structured_path_equals_general_path(name, link):
+    model = builtin_model(name, link)
+    assert_paths_agree(model, off_optimum(model))
+    assert_paths_agree(model, model.start_values())
+
+
+@pytest.mark.parametrize("kind", USER_KINDS)
+def test_structured_path_equals_general_path_for_user_family(kind):
+    model = user_model(kind)
+    assert_paths_agree(model, off_optimum(model))
+
+
+# ---- per-observation scores ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,link", BUILTIN, ids=BUILTIN_IDS)
+def test_scores_obs_rows_sum_to_the_score(name, link):
+    model = builtin_model(name, link)
+    theta = off_optimum(model)
+    scores = model.scores_obs(theta)
+    assert scores.shape == (model.n_obs, model.n_params)
+    score = model.score(theta)
+    np.testing.assert_allclose(scores.sum(axis=0), score, rtol=1e-10,
+                               atol=1e-10 * np.abs(scores).sum(axis=0).max())
+    # row i is the gradient of l_i alone: checked on two rows by autograd of that row
+    for i in (0, model.n_obs - 1):
+        row = autograd.grad(lambda t, i=i: model.loglik_obs(t)[i])(theta)
+        np.testing.assert_allclose(scores[i], row, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", USER_KINDS)
+def test_scores_obs_rows_sum_to_the_score_for_user_family(kind):
+    model = user_model(kind)
+    theta = off_optimum(model)
+    scores = model.scores_obs(theta)
+    assert scores.shape == (model.n_obs, model.n_params)
+    np.testing.assert_allclose(scores.sum(axis=0), model.score_general(theta), rtol=1e-10,
+                               atol=1e-10 * np.abs(scores).sum(axis=0).max())
+
+
+# ---- operators against closed forms --------------------------------------------------------------
+
+
+def test_gradient_closed_form():
+    x = np.array([0.3, -1.2, 2.0])
+    f = lambda t: anp.sum(anp.sin(t)) + t[0] * t[1] ** 2  # noqa: E731
+    expected = np.cos(x) + np.array([x[1] ** 2, 2 * x[0] * x[1], 0.0])
+    np.testing.assert_allclose(derivatives.gradient(f, x), expected, rtol=1e-14)
+
+
+def test_jacobian_closed_form():
+    x = np.array([1.5, -0.5])
+    f = lambda t: anp.array([t[0] ** 2 * t[1], 5 * t[0] + anp.sin(t[1]), anp.exp(t[0])])  # noqa: E731
+    expected = np.array([[2 * x[0] * x[1], x[0] ** 2],
+                         [5.0, np.cos(x[1])],
+                         [np.exp(x[0]), 0.0]])
+    J = derivatives.jacobian(f, x)
+    assert J.shape == (3, 2)
+    np.testing.assert_allclose(J, expected, rtol=1e-14)
+
+
+def test_hessian_closed_form_and_symmetrized():
+    A = np.array([[2.0, 1.0, 0.0], [3.0, -1.0, 0.5], [0.0, 0.5, 4.0]])  # not symmetric
+    x = np.array([0.1, -0.4, 0.7])
+    f = lambda t: 0.5 * anp.dot(t, anp.dot(A, t)) + anp.sum(anp.exp(t))  # noqa: E731
+    expected = 0.5 * (A + A.T) + np.diag(np.exp(x))
+    H = derivatives.hessian(f, x)
+    np.testing.assert_allclose(H, expected, rtol=1e-14)
+    assert np.array_equal(H, H.T)
+
+
+def test_hessian_vector_product_closed_form():
+    x = np.array([1.0, 2.0, -1.0])
+    v = np.array([0.5, -1.0, 2.0])
+    f = lambda t: anp.sum(t ** 3) + t[0] * t[1] * t[2]  # noqa: E731
+    H = np.diag(6 * x) + np.array([[0, x[2], x[1]], [x[2], 0, x[0]], [x[1], x[0], 0]])
+    np.testing.assert_allclose(derivatives.hessian_vector_product(f, x, v), H @ v, rtol=1e-14)
+
+
+def test_eta_derivatives_closed_form():
+    # normal in (mu, log sigma): l = -s - (y - m)^2 exp(-2 s) / 2 - log(2 pi) / 2
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=6)
+    E = np.column_stack([rng.normal(size=6), 0.3 * rng.normal(size=6)])
+
+    def rows(A):
+        r = y - A[:, 0]
+        return -A[:, 1] - 0.5 * r * r * anp.exp(-2 * A[:, 1]) - 0.5 * np.log(2 * np.pi)
+
+    values, U, W = derivatives.eta_derivatives(rows, E)
+    r, q = y - E[:, 0], np.exp(-2 * E[:, 1])
+    np.testing.assert_allclose(values, rows(E), rtol=1e-14)
+    np.testing.assert_allclose(U, np.column_stack([r * q, -1 + r * r * q]), rtol=1e-13)
+    assert W.shape == (6, 2, 2)
+    np.testing.assert_allclose(W[:, 0, 0], -q, rtol=1e-13)
+    np.testing.assert_allclose(W[:, 0, 1], -2 * r * q, rtol=1e-13)
+    np.testing.assert_allclose(W[:, 1, 0], -2 * r * q, rtol=1e-13)
+    np.testing.assert_allclose(W[:, 1, 1], -2 * r * r * q, rtol=1e-13)
+    values2, U2, none = derivatives.eta_derivatives(rows, E, second=False)
+    assert none is None
+    np.testing.assert_array_equal(U2, U)
+
+
+def test_is_symmetric():
+    S = np.array([[2.0, 1.0], [1.0, 3.0]])
+    assert derivatives.is_symmetric(S)
+    assert derivatives.is_symmetric(S + np.array([[0, 1e-12], [0, 0]]))  # within 1e-10 of 3
+    assert not derivatives.is_symmetric(S + np.array([[0, 1e-6], [0, 0]]))
+    assert derivatives.is_symmetric(S * 1e-200)  # relative, not absolute
+    assert not derivatives.is_symmetric(np.array([[0.0, 1.0], [0.0, 0.0]]))
+    assert derivatives.is_symmetric(np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("eigenvalues,kind", [
+    ([-3.0, -1.0, -0.5], "maximum"),
+    ([3.0, 1.0, 0.5], "minimum"),
+    ([-3.0, 1.0, 0.5], "saddle"),
+    ([-3.0, -1.0, 0.0], "degenerate"),
+    ([-3.0, -1.0, 1e-12], "degenerate"),  # under rtol * largest: counts as zero
+    ([0.0, 0.0], "degenerate"),
+    ([-3.0, 0.0, 2.0], "saddle"),  # a sign change decides even with a zero eigenvalue
+])
+def test_classify_stationary_point(eigenvalues, kind):
+    Q, _ = np.linalg.qr(np.random.default_rng(6).standard_normal((len(eigenvalues),) * 2))
+    H = Q @ np.diag(eigenvalues) @ Q.T  # a rotated, non-diagonal Hessian
+    assert derivatives.classify_stationary_point(H) == kind
+
+
+def test_classify_stationary_point_on_a_real_maximum_and_saddle():
+    # f = -(x^2 + 2 y^2) has a maximum at 0; g = x^2 - y^2 a saddle; h = -x^4 - y^2 is a
+    # maximum that the second order cannot see (degenerate)
+    zero = np.zeros(2)
+    f = lambda t: -(t[0] ** 2 + 2 * t[1] ** 2)  # noqa: E731
+    g = lambda t: t[0] ** 2 - t[1] ** 2  # noqa: E731
+    h = lambda t: -t[0] ** 4 - t[1] ** 2  # noqa: E731
+    assert derivatives.classify_stationary_point(derivatives.hessian(f, zero)) == "maximum"
+    assert derivatives.classify_stationary_point(derivatives.hessian(g, zero)) == "saddle"
+    assert derivatives.classify_stationary_point(derivatives.hessian(h, zero)) == "degenerate"
+
+
+# ---- overflow safety -----------------------------------------------------------------------------
+
+
+def eta_rows(name: str, link: str, y: np.ndarray, **aux):
+    """Per-row log-likelihood of a one-predictor family as a function of an (n, 1) eta."""
+    family = make_family(name, link)
+    return lambda E: family.loglik_obs(y, [E[:, 0]], aux)
+
+
+def test_logit_is_finite_at_eta_800():
+    eta = np.array([800.0, 800.0, -800.0, -800.0])
+    y = np.array([1.0, 0.0, 1.0, 0.0])
+    values, U, W = derivatives.eta_derivatives(eta_rows("logit", "logit", y), eta[:, None])
+    assert np.all(np.isfinite(values)) and np.all(np.isfinite(U)) and np.all(np.isfinite(W))
+    # l = y eta - log(1 + e^eta); dl = y - sigmoid(eta); d2l = -sigmoid (1 - sigmoid)
+    np.testing.assert_allclose(values, [0.0, -800.0, -800.0, 0.0], atol=1e-300)
+    np.testing.assert_allclose(U[:, 0], [0.0, -1.0, 1.0, 0.0], atol=1e-300)
+    np.testing.assert_allclose(W[:, 0, 0], 0.0, atol=1e-300)  # e^-800 underflows to 0
+    # and through a fitted model's structured derivatives, eta = 800 x
+    df = pd.DataFrame({"y": y, "x1": np.array([1.0, 1.0, -1.0, -1.0]) * 800,
+                       "x2": [0.0, 1.0, 0.0, 2.0]})
+    family = make_family("logit")
+    model = build_model(family, df, {})
+    loglik, score, hessian = model.derivatives(np.array([0.0, 1.0, 0.0]))
+    assert np.isfinite(loglik) and np.all(np.isfinite(score)) and np.all(np.isfinite(hessian))
+    np.testing.assert_allclose(loglik, -1600.0)
+
+
+def mills(x):
+    """phi(x) / Phi(x) on the log scale (scipy)."""
+    return np.exp(stats.norm.logpdf(x) - sc.log_ndtr(x))
+
+
+def test_probit_is_finite_at_eta_40():
+    eta = np.array([-40.0, 40.0, -40.0, 40.0])
+    y = np.array([1.0, 1.0, 0.0, 0.0])
+    values, U, W = derivatives.eta_derivatives(eta_rows("probit", "probit", y), eta[:, None])
+    assert np.all(np.isfinite(values)) and np.all(np.isfinite(U)) and np.all(np.isfinite(W))
+    # y = 1: l = log Phi(eta), dl = m(eta), d2l = -m(eta) (eta + m(eta)), m the Mills ratio;
+    # y = 0: the same at -eta, with the sign of the odd derivative flipped
+    s = np.where(y == 1, 1.0, -1.0)
+    a = s * eta
+    np.testing.assert_allclose(values, sc.log_ndtr(a), rtol=1e-14)
+    np.testing.assert_allclose(U[:, 0], s * mills(a), rtol=1e-12)
+    # -m (a + m) cancels at a = -40 (40.025 - 40): 1e-10 leaves room for that
+    np.testing.assert_allclose(W[:, 0, 0], -mills(a) * (a + mills(a)), rtol=1e-10, atol=1e-300)
+    assert -1.0 < W[0, 0, 0] < -0.99  # the variance of a truncated normal far in the tail
+
+
+def test_cloglog_is_finite_at_eta_minus_800():
+    eta = np.array([-800.0, -800.0, -40.0, -40.0])
+    y = np.array([1.0, 0.0, 1.0, 0.0])
+    values, U, W = derivatives.eta_derivatives(eta_rows("binomial", "cloglog", y,
+                                                        trials=np.ones(4)), eta[:, None])
+    assert np.all(np.isfinite(values)) and np.all(np.isfinite(U)) and np.all(np.isfinite(W))
+    # y = 1: l = log(1 - exp(-e^eta)) = eta - e^eta / 2 + O(e^2eta); y = 0: l = -e^eta
+    e = np.exp(eta)
+    np.testing.assert_allclose(values, np.where(y == 1, eta - e / 2, -e), rtol=1e-14)
+    np.testing.assert_allclose(U[:, 0], np.where(y == 1, 1 - e / 2, -e), rtol=1e-14)
+    np.testing.assert_allclose(W[:, 0, 0], np.where(y == 1, -e / 2, -e), rtol=1e-12)
+
+
+# ---- stable primitives against scipy.special ---------------------------------------------------------
+
+WIDE = np.concatenate([-np.logspace(3, -8, 60), [0.0], np.logspace(-8, 3, 60)])
+
+
+def test_softplus_and_log_sigmoid_match_scipy_log_expit():
+    # log_expit(x) = -softplus(-x); scipy's is accurate to a few ulp over the whole line, so
+    # 1e-14 relative, with atol at the smallest normal for results that underflow
+    tiny = np.finfo(float).tiny
+    np.testing.assert_allclose(primitives.softplus(WIDE), -sc.log_expit(-WIDE), rtol=1e-14,
+                               atol=tiny)
+    np.testing.assert_allclose(primitives.log_sigmoid(WIDE), sc.log_expit(WIDE), rtol=1e-14,
+                               atol=tiny)
+    x = WIDE[np.abs(WIDE) < 700]  # beyond, expit is subnormal or exactly 0 / 1
+    np.testing.assert_allclose(primitives.sigmoid(x), sc.expit(x), rtol=1e-13)
+    assert primitives.softplus(800.0) == 800.0 and primitives.log_sigmoid(-800.0) == -800.0
+
+
+def test_log_ndtr_and_its_gradient():
+    x = np.linspace(-40.0, 8.0, 97)
+    np.testing.assert_allclose(primitives.log_ndtr(x), sc.log_ndtr(x), rtol=1e-15)
+    grad = autograd.elementwise_grad(primitives.log_ndtr)(x)
+    # where Phi is a normal number, phi/Phi straight from scipy.special.ndtr: 1e-12 relative
+    # (ndtr is accurate to a few ulp; the ratio loses a little in the far left tail)
+    body = x > -37.0
+    phi = np.exp(-0.5 * x[body] ** 2) / np.sqrt(2 * np.pi)
+    np.testing.assert_allclose(grad[body], phi / sc.ndtr(x[body]), rtol=1e-12)
+    # beyond, Phi is subnormal: the Mills-ratio bounds -x < m(x) < -x + 1/(-x) (Gordon, 1941),
+    # and central differences of scipy's log_ndtr (step 1e-5: error ~1e-9 relative)
+    tail = x[~body]
+    assert np.all(grad[~body] > -tail) and np.all(grad[~body] < -tail - 1 / tail)
+    fd = (sc.log_ndtr(tail + 1e-5) - sc.log_ndtr(tail - 1e-5)) / 2e-5
+    np.testing.assert_allclose(grad[~body], fd, rtol=1e-8)
+    # the second derivative, -m (x + m), stays finite and in (-1, 0)
+    second = autograd.elementwise_grad(autograd.elementwise_grad(primitives.log_ndtr))(x)
+    assert np.all(np.isfinite(second)) and np.all((second < 0) & (second > -1))
+
+
+def log1mexp_reference(a: float) -> float:
+    """``log(1 - exp(a))`` in decimal arithmetic with 50 significant digits to spare.
+
+    scipy.special has no log1mexp, and each double-precision formula it offers
+    (``log(-expm1(a))``, ``log1p(-exp(a))``) cancels at one end of the range.
+    """
+    with localcontext() as ctx:
+        # 1 - e^a needs the digits of e^a below 1 as well: |a| / ln 10 more of them
+        ctx.prec = 50 + int(-a / 2.3)
+        return float((1 - Decimal(a).exp()).ln())
+
+
+def test_log1mexp_against_high_precision():
+    a = -np.concatenate([np.logspace(-15, 0, 40), [np.log(2.0)], np.logspace(0, 2.8, 40)])
+    expected = np.array([log1mexp_reference(v) for v in a])
+    # Maechler's two branches are each accurate to a few ulp: 1e-14 relative
+    np.testing.assert_allclose(primitives.log1mexp(a), expected, rtol=1e-14)
+    # its gradient, -exp(a) / (1 - exp(a)) = -1 / expm1(-a), is finite on both branches
+    grad = autograd.elementwise_grad(primitives.log1mexp)(a)
+    np.testing.assert_allclose(grad, -1.0 / np.expm1(-a), rtol=1e-12)
+
+
+def test_log_diff_exp():
+    a, b = np.array([0.0, -700.0, 5.0]), np.array([-1e-10, -800.0, -30.0])
+    expected = [log1mexp_reference(bi - ai) + ai for ai, bi in zip(a, b)]
+    np.testing.assert_allclose(primitives.log_diff_exp(a, b), expected, rtol=1e-13)
+
+
+# ---- properties (hypothesis) ---------------------------------------------------------------------------
+#
+# Each property runs on every built-in family and link (pytest parametrizes the family, so none
+# is left to chance); hypothesis draws the seeds, sizes and perturbations. derandomize=True keeps
+# the drawn examples the same from run to run.
+
+
+def property_settings(max_examples: int):
+    return settings(max_examples=max_examples, deadline=None, derandomize=True)
+
+
+@pytest.mark.parametrize("name,link", BUILTIN, ids=BUILTIN_IDS)
+@property_settings(10)
+@given(seed=st.integers(0, 2**16), scale=st.floats(0.0, 0.3))
+def test_property_hessian_is_symmetric_at_random_theta(name, link, seed, scale):
+    model = builtin_model(name, link)
+    theta = model.start_values() + scale * np.random.default_rng(seed).standard_normal(
+        model.n_params)
+    assume(np.isfinite(model.loglik(theta)))  # inside an inverse or identity link's domain
+    assert derivatives.is_symmetric(model.hessian(theta), rtol=0.0)
+    # autograd's Hessian before any symmetrization: symmetric to rounding
+    raw = np.asarray(autograd.hessian(model.loglik_total)(theta))
+    assert derivatives.is_symmetric(raw, rtol=1e-10)
+
+
+@pytest.mark.parametrize("name,link", BUILTIN, ids=BUILTIN_IDS)
+@property_settings(3)
+@given(seed=st.integers(0, 2**16))
+def test_property_score_zero_and_information_positive_definite_at_optimum(name, link, seed):
+    df, kwargs = simulate(name, n=300, seed=seed)
+    res = fk.fit(FORMULA, data=df, family=name, link=link, **kwargs)
+    assert res.converged
+    info = res.information("observed", scale="working").to_numpy()
+    # positive definite: Cholesky succeeds and every eigenvalue is positive
+    np.linalg.cholesky(info)
+    assert np.linalg.eigvalsh(info).min() > 0
+    # the score in standard-error units (scale-free): Newton's last step leaves ~1e-10
+    score = res.model.score(res.theta)
+    assert np.max(np.abs(score) / np.sqrt(np.diag(info))) < 1e-6
+    # and the squared Newton decrement g' I^-1 g, twice the log-likelihood still to gain
+    assert score @ np.linalg.solve(info, score) < 1e-12 * (1 + abs(res.loglik))
+
+
+@lru_cache(maxsize=None)
+def builtin_fit(name: str, link: str):
+    df, kwargs = simulate(name, n=300, seed=0)
+    return df, kwargs, fk.fit(FORMULA, data=df, family=name, link=link, **kwargs)
+
+
+@pytest.mark.parametrize("name,link", BUILTIN, ids=BUILTIN_IDS)
+@property_settings(3)
+@given(seed=st.integers(0, 2**16))
+def test_property_shuffling_rows_changes_nothing(name, link, seed):
+    df, kwargs, res = builtin_fit(name, link)
+    shuffled = df.sample(frac=1.0, random_state=seed)
+    res_shuffled = fk.fit(FORMULA, data=shuffled, family=name, link=link, **kwargs)
+    np.testing.assert_allclose(res_shuffled.params, res.params, rtol=1e-10)
+    np.testing.assert_allclose(res_shuffled.se, res.se, rtol=1e-8)
+    np.testing.assert_allclose(res_shuffled.loglik, res.loglik, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,link", BUILTIN, ids=BUILTIN_IDS)
+@property_settings(5)
+@given(seed_a=st.integers(0, 2**16), seed_b=st.integers(0, 2**16),
+       n_a=st.integers(60, 200), n_b=st.integers(60, 200))
+def test_property_information_adds_over_concatenated_data(name, link, seed_a, seed_b, n_a, n_b):
+    family = make_family(name, link)
+    (df_a, kwargs), (df_b, _) = simulate(name, n_a, seed_a), simulate(name, n_b, seed_b)
+    both = pd.concat([df_a, df_b], ignore_index=True)
+    models = [build_model(family, d, kwargs) for d in (df_a, df_b, both)]
+    # an ordinal part missing a level would have other cut points
+    assume(all(m.data.levels == models[2].data.levels for m in models))
+    theta = off_optimum(models[2], seed=seed_a, scale=0.05)
+    (l_a, g_a, h_a), (l_b, g_b, h_b), (l_ab, g_ab, h_ab) = (m.derivatives(theta) for m in models)
+    np.testing.assert_allclose(l_a + l_b, l_ab, rtol=1e-12)
+    np.testing.assert_allclose(g_a + g_b, g_ab, rtol=1e-10, atol=1e-10 * np.abs(g_ab).max())
+    np.testing.assert_allclose(h_a + h_b, h_ab, rtol=1e-10, atol=1e-10 * np.abs(h_ab).max())
