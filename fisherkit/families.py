@@ -272,16 +272,27 @@ def _normal_logpdf_factory(link):
     return logpdf
 
 
+def _successes_and_failures(link, eta, successes, failures):
+    """``s log mu + f log(1 - mu)``, each log taken only where its count is positive.
+
+    A zero count times a log that has overflowed (cloglog's ``log(1 - mu) = -exp(eta)`` at
+    ``eta = 800``) would be ``0 * inf``; the placeholder ``eta = 0`` keeps both finite.
+    """
+    log_mu = link.log_inverse(anp.where(successes > 0, eta, 0.0))
+    log_1m = link.log1m_inverse(anp.where(failures > 0, eta, 0.0))
+    return successes * log_mu + failures * log_1m
+
+
 def _binary_logpdf_factory(link):
     def logpdf(y, mu):
-        return y * link.log_inverse(mu) + (1.0 - y) * link.log1m_inverse(mu)
+        return _successes_and_failures(link, mu, y, 1.0 - y)
     return logpdf
 
 
 def _binomial_logpdf_factory(link):
     def logpdf(y, mu, trials):
         log_choose = gammaln(trials + 1.0) - gammaln(y + 1.0) - gammaln(trials - y + 1.0)
-        return log_choose + y * link.log_inverse(mu) + (trials - y) * link.log1m_inverse(mu)
+        return log_choose + _successes_and_failures(link, mu, y, trials - y)
     return logpdf
 
 
@@ -340,10 +351,16 @@ def _ordinal_logpdf_factory(link):
         above = anp.where(top, below + 1.0, above)
         below = anp.where(bottom, above - 1.0, below)
         upper, lower = above - mu, below - mu
-        middle_low = log_diff_exp(log_cdf(upper), log_cdf(lower))
-        middle_high = log_diff_exp(log_sf(lower), log_sf(upper))
-        middle = anp.where(lower > 0.0, middle_high, middle_low)
-        return anp.where(bottom, log_cdf(upper), anp.where(top, log_sf(lower), middle))
+        # each branch sees only inputs where it is finite (placeholders elsewhere), so a
+        # branch that is not taken cannot put an infinite derivative behind a zero weight
+        high = lower > 0.0  # both cut points above: difference of survival functions
+        low_upper, low_lower = anp.where(high, 0.5, upper), anp.where(high, -0.5, lower)
+        high_upper, high_lower = anp.where(high, upper, 1.5), anp.where(high, lower, 0.5)
+        middle = anp.where(high, log_diff_exp(log_sf(high_lower), log_sf(high_upper)),
+                           log_diff_exp(log_cdf(low_upper), log_cdf(low_lower)))
+        at_bottom = log_cdf(anp.where(bottom, upper, 0.0))
+        at_top = log_sf(anp.where(top, lower, 0.0))
+        return anp.where(bottom, at_bottom, anp.where(top, at_top, middle))
     return logpdf
 
 

@@ -108,7 +108,7 @@ def off_optimum(model: Model, seed: int = 1, scale: float = 0.1) -> np.ndarray:
     return theta
 
 
-# ---- user-written families --------------------------------------------------------------------
+# ---- user-written families ------------------------------------------------------------------
 
 
 def zip_logpdf(y, rate, zero):
@@ -147,12 +147,14 @@ def test_every_builtin_family_has_simulated_data():
         assert "y" in df
 
 
-# ---- finite differences, the way autograd's test_util checks -----------------------------------
+# ---- finite differences, the way autograd's test_util checks --------------------------------
 
 #: central-difference step along a direction drawn from N(0, I). The error of
-#: (f(x + h v) - f(x - h v)) / (2 h) is truncation h^2 |f'''| / 6 ~ 2e-11 |f'''| (the second
-#: order of the name) plus rounding ~ eps * sum_i |l_i| / h ~ 2e-11 * sum_i |l_i|; for these
-#: 300-row models both are ~1e-8 or less, two orders under the tolerance below.
+#: (f(x + h v) - f(x - h v)) / (2 h) is truncation h^2 |f'''| / 6 ~ 2e-11 |f'''| (second
+#: order in h) plus rounding ~ eps * sum_i |l_i| / h ~ 2e-11 * sum_i |l_i|. For these 300-row
+#: models (sum_i |l_i| from 200 to 650) the largest discrepancy measured is 3e-8 relative, 30
+#: times under the tolerance below, while an error of 1e-4 in a derivative fails it
+#: (test_finite_difference_check_rejects_a_slightly_wrong_derivative).
 STEP = 1e-5
 #: autograd's test_util tolerance: |a - b| < 1e-6 absolute or relative to |a| + |b|
 FD_TOL = 1e-6
@@ -218,7 +220,7 @@ def test_finite_difference_check_rejects_a_slightly_wrong_derivative():
     assert not all(fd_close(a, b) for a, b in zip(hv * (1 + 1e-4), numeric))
 
 
-# ---- structured path against general path --------------------------------------------------------
+# ---- structured path against general path ---------------------------------------------------
 
 #: both are exact; they differ only in summation order, so they agree to rounding. Relative
 #: to the largest entry, since single entries can be near zero.
@@ -250,7 +252,7 @@ def test_structured_path_equals_general_path_for_user_family(kind):
     assert_paths_agree(model, off_optimum(model))
 
 
-# ---- per-observation scores ------------------------------------------------------------------
+# ---- per-observation scores -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name,link", BUILTIN, ids=BUILTIN_IDS)
@@ -278,19 +280,25 @@ def test_scores_obs_rows_sum_to_the_score_for_user_family(kind):
                                atol=1e-10 * np.abs(scores).sum(axis=0).max())
 
 
-# ---- operators against closed forms --------------------------------------------------------------
+# ---- operators against closed forms ---------------------------------------------------------
 
 
 def test_gradient_closed_form():
     x = np.array([0.3, -1.2, 2.0])
-    f = lambda t: anp.sum(anp.sin(t)) + t[0] * t[1] ** 2  # noqa: E731
+
+    def f(t):
+        return anp.sum(anp.sin(t)) + t[0] * t[1] ** 2
+
     expected = np.cos(x) + np.array([x[1] ** 2, 2 * x[0] * x[1], 0.0])
     np.testing.assert_allclose(derivatives.gradient(f, x), expected, rtol=1e-14)
 
 
 def test_jacobian_closed_form():
     x = np.array([1.5, -0.5])
-    f = lambda t: anp.array([t[0] ** 2 * t[1], 5 * t[0] + anp.sin(t[1]), anp.exp(t[0])])  # noqa: E731
+
+    def f(t):
+        return anp.array([t[0] ** 2 * t[1], 5 * t[0] + anp.sin(t[1]), anp.exp(t[0])])
+
     expected = np.array([[2 * x[0] * x[1], x[0] ** 2],
                          [5.0, np.cos(x[1])],
                          [np.exp(x[0]), 0.0]])
@@ -302,7 +310,10 @@ def test_jacobian_closed_form():
 def test_hessian_closed_form_and_symmetrized():
     A = np.array([[2.0, 1.0, 0.0], [3.0, -1.0, 0.5], [0.0, 0.5, 4.0]])  # not symmetric
     x = np.array([0.1, -0.4, 0.7])
-    f = lambda t: 0.5 * anp.dot(t, anp.dot(A, t)) + anp.sum(anp.exp(t))  # noqa: E731
+
+    def f(t):
+        return 0.5 * anp.dot(t, anp.dot(A, t)) + anp.sum(anp.exp(t))
+
     expected = 0.5 * (A + A.T) + np.diag(np.exp(x))
     H = derivatives.hessian(f, x)
     np.testing.assert_allclose(H, expected, rtol=1e-14)
@@ -312,7 +323,10 @@ def test_hessian_closed_form_and_symmetrized():
 def test_hessian_vector_product_closed_form():
     x = np.array([1.0, 2.0, -1.0])
     v = np.array([0.5, -1.0, 2.0])
-    f = lambda t: anp.sum(t ** 3) + t[0] * t[1] * t[2]  # noqa: E731
+
+    def f(t):
+        return anp.sum(t ** 3) + t[0] * t[1] * t[2]
+
     H = np.diag(6 * x) + np.array([[0, x[2], x[1]], [x[2], 0, x[0]], [x[1], x[0], 0]])
     np.testing.assert_allclose(derivatives.hessian_vector_product(f, x, v), H @ v, rtol=1e-14)
 
@@ -346,7 +360,9 @@ def test_is_symmetric():
     assert derivatives.is_symmetric(S)
     assert derivatives.is_symmetric(S + np.array([[0, 1e-12], [0, 0]]))  # within 1e-10 of 3
     assert not derivatives.is_symmetric(S + np.array([[0, 1e-6], [0, 0]]))
-    assert derivatives.is_symmetric(S * 1e-200)  # relative, not absolute
+    # relative to the largest entry, not absolute
+    assert not derivatives.is_symmetric((S + np.array([[0, 1e-6], [0, 0]])) * 1e-200)
+    assert derivatives.is_symmetric((S + np.array([[0, 1e-12], [0, 0]])) * 1e200)
     assert not derivatives.is_symmetric(np.array([[0.0, 1.0], [0.0, 0.0]]))
     assert derivatives.is_symmetric(np.zeros((3, 3)))
 
@@ -370,15 +386,22 @@ def test_classify_stationary_point_on_a_real_maximum_and_saddle():
     # f = -(x^2 + 2 y^2) has a maximum at 0; g = x^2 - y^2 a saddle; h = -x^4 - y^2 is a
     # maximum that the second order cannot see (degenerate)
     zero = np.zeros(2)
-    f = lambda t: -(t[0] ** 2 + 2 * t[1] ** 2)  # noqa: E731
-    g = lambda t: t[0] ** 2 - t[1] ** 2  # noqa: E731
-    h = lambda t: -t[0] ** 4 - t[1] ** 2  # noqa: E731
+
+    def f(t):
+        return -(t[0] ** 2 + 2 * t[1] ** 2)
+
+    def g(t):
+        return t[0] ** 2 - t[1] ** 2
+
+    def h(t):
+        return -t[0] ** 4 - t[1] ** 2
+
     assert derivatives.classify_stationary_point(derivatives.hessian(f, zero)) == "maximum"
     assert derivatives.classify_stationary_point(derivatives.hessian(g, zero)) == "saddle"
     assert derivatives.classify_stationary_point(derivatives.hessian(h, zero)) == "degenerate"
 
 
-# ---- overflow safety -----------------------------------------------------------------------------
+# ---- overflow safety ------------------------------------------------------------------------
 
 
 def eta_rows(name: str, link: str, y: np.ndarray, **aux):
@@ -424,7 +447,8 @@ def test_probit_is_finite_at_eta_40():
     np.testing.assert_allclose(U[:, 0], s * mills(a), rtol=1e-12)
     # -m (a + m) cancels at a = -40 (40.025 - 40): 1e-10 leaves room for that
     np.testing.assert_allclose(W[:, 0, 0], -mills(a) * (a + mills(a)), rtol=1e-10, atol=1e-300)
-    assert -1.0 < W[0, 0, 0] < -0.99  # the variance of a truncated normal far in the tail
+    # -m (a + m) = Var(Z | Z < a) - 1, and that variance is ~1/a^2 far in the tail
+    assert -1.0 < W[0, 0, 0] < -0.99
 
 
 def test_cloglog_is_finite_at_eta_minus_800():
@@ -440,7 +464,47 @@ def test_cloglog_is_finite_at_eta_minus_800():
     np.testing.assert_allclose(W[:, 0, 0], np.where(y == 1, -e / 2, -e), rtol=1e-12)
 
 
-# ---- stable primitives against scipy.special ---------------------------------------------------------
+def test_binomial_cloglog_all_successes_finite_at_eta_800():
+    # KNOWN BUG: fails today at the first assertion. P(y = m) = (1 - exp(-e^eta))^m is 1 to
+    # double precision, so the log-likelihood is 0, but the binomial log-density forms
+    # (m - y) * log(1 - mu) = 0 * (-e^800) = 0 * -inf = NaN once eta > log(DBL_MAX) ~ 709.8
+    y = m = np.array([1.0, 3.0])
+    values, U, W = derivatives.eta_derivatives(eta_rows("binomial", "cloglog", y, trials=m),
+                                               np.full((2, 1), 800.0))
+    np.testing.assert_allclose(values, 0.0, atol=1e-300)
+    assert np.all(np.isfinite(U)) and np.all(np.isfinite(W))
+
+
+ORDINAL_FAR = [("logit", -800.0), ("logit", 800.0), ("probit", -40.0), ("probit", 40.0),
+               ("cloglog", -5.0), ("cloglog", 800.0)]
+
+
+@pytest.mark.parametrize("link,eta", ORDINAL_FAR)
+def test_ordinal_derivatives_finite_wherever_the_loglik_is(link, eta):
+    # KNOWN BUG: fails today, for every case here, at `assert np.all(np.isfinite(U))`. The
+    # ordinal log-density evaluates both middle-category branches and picks one with
+    # anp.where; where the other branch is log_diff_exp of two log-probabilities that have
+    # rounded to the same value (both 0 or both -0: cloglog's log F(x) is exactly 0 from
+    # x ~ 3.6 on; logit's and probit's far in a tail) it is -inf with an infinite
+    # derivative, and 0 * inf = NaN reaches the gradient of the branch that was taken.
+    # cloglog at eta = -5 (cut points 4 and 5 above it) is an ordinary value: see
+    # test_families.py::test_ordinal_matches_ordered_model[cloglog-strong]. For probit, with
+    # these cut points, the Hessian is already NaN at |eta| = 27 and the score at |eta| = 37.
+    family = make_family("ordinal", link)
+    y = np.arange(4.0)  # one observation in each of the four categories
+    cuts_working = np.array([-1.0, 0.0, np.log(1.2)])  # cut points -1, 0, 1.2
+    E = np.column_stack([np.full(4, eta), np.tile(cuts_working, (4, 1))])
+
+    def rows(A):
+        return family.loglik_obs(y, [A[:, 0], [A[:, 1], A[:, 2], A[:, 3]]], {})
+
+    values, U, W = derivatives.eta_derivatives(rows, E)
+    assert np.all(np.isfinite(values))
+    assert np.all(np.isfinite(U))
+    assert np.all(np.isfinite(W))
+
+
+# ---- stable primitives against scipy.special ------------------------------------------------
 
 WIDE = np.concatenate([-np.logspace(3, -8, 60), [0.0], np.logspace(-8, 3, 60)])
 
@@ -506,11 +570,12 @@ def test_log_diff_exp():
     np.testing.assert_allclose(primitives.log_diff_exp(a, b), expected, rtol=1e-13)
 
 
-# ---- properties (hypothesis) ---------------------------------------------------------------------------
+# ---- properties (hypothesis) ----------------------------------------------------------------
 #
 # Each property runs on every built-in family and link (pytest parametrizes the family, so none
-# is left to chance); hypothesis draws the seeds, sizes and perturbations. derandomize=True keeps
-# the drawn examples the same from run to run.
+# is left to chance); hypothesis draws the seeds, sizes and perturbations, 2 to 5 examples per
+# family and link (19 of them), to keep the suite fast. derandomize=True keeps the drawn
+# examples the same from run to run.
 
 
 def property_settings(max_examples: int):
@@ -518,7 +583,7 @@ def property_settings(max_examples: int):
 
 
 @pytest.mark.parametrize("name,link", BUILTIN, ids=BUILTIN_IDS)
-@property_settings(10)
+@property_settings(5)
 @given(seed=st.integers(0, 2**16), scale=st.floats(0.0, 0.3))
 def test_property_hessian_is_symmetric_at_random_theta(name, link, seed, scale):
     model = builtin_model(name, link)
@@ -532,7 +597,7 @@ def test_property_hessian_is_symmetric_at_random_theta(name, link, seed, scale):
 
 
 @pytest.mark.parametrize("name,link", BUILTIN, ids=BUILTIN_IDS)
-@property_settings(3)
+@property_settings(2)
 @given(seed=st.integers(0, 2**16))
 def test_property_score_zero_and_information_positive_definite_at_optimum(name, link, seed):
     df, kwargs = simulate(name, n=300, seed=seed)
@@ -556,7 +621,7 @@ def builtin_fit(name: str, link: str):
 
 
 @pytest.mark.parametrize("name,link", BUILTIN, ids=BUILTIN_IDS)
-@property_settings(3)
+@property_settings(2)
 @given(seed=st.integers(0, 2**16))
 def test_property_shuffling_rows_changes_nothing(name, link, seed):
     df, kwargs, res = builtin_fit(name, link)
@@ -568,7 +633,7 @@ def test_property_shuffling_rows_changes_nothing(name, link, seed):
 
 
 @pytest.mark.parametrize("name,link", BUILTIN, ids=BUILTIN_IDS)
-@property_settings(5)
+@property_settings(3)
 @given(seed_a=st.integers(0, 2**16), seed_b=st.integers(0, 2**16),
        n_a=st.integers(60, 200), n_b=st.integers(60, 200))
 def test_property_information_adds_over_concatenated_data(name, link, seed_a, seed_b, n_a, n_b):

@@ -29,7 +29,7 @@ SUMMARY_COLUMNS = ["estimate", "se", "z", "p_value", "ci_lower", "ci_upper"]
 LINKS = sm.families.links
 
 
-# ---- helpers ------------------------------------------------------------------------------
+# ---- helpers --------------------------------------------------------------------------------
 
 
 def covariates(n: int, seed: int) -> pd.DataFrame:
@@ -115,7 +115,7 @@ def student_t_hessian(y, mu, sigma, nu):
     return np.array([[h_mm, h_ms, h_mn], [h_ms, h_ss, h_sn], [h_mn, h_sn, h_nn]])
 
 
-# ---- binary and count models: statsmodels' discrete models, observed information ----------
+# ---- binary and count models: statsmodels' discrete models, observed information ------------
 
 
 def test_logit_matches_statsmodels_logit():
@@ -157,6 +157,24 @@ def test_poisson_matches_statsmodels_poisson():
     check_result(res, ["Intercept", "x1", "x2"])
     np.testing.assert_allclose(res.params, ref.params, rtol=PARAMS_RTOL)
     np.testing.assert_allclose(res.se, ref.bse, rtol=SE_RTOL)
+    np.testing.assert_allclose(res.loglik, ref.llf, rtol=LOGLIK_RTOL)
+
+
+@pytest.mark.filterwarnings("ignore:The Identity link function does not respect")
+def test_poisson_identity_link_matches_glm():
+    df = covariates(1000, seed=35)
+    rng = np.random.default_rng(36)
+    df["y"] = rng.poisson(3.0 + 0.5 * df.x1 - 0.8 * df.x2)
+    res = fk.fit("y ~ x1 + x2", data=df, family="poisson", link="identity")
+    model = sm.GLM(df.y, design(df), family=sm.families.Poisson(link=LINKS.Identity()))
+    ref = model.fit(tol=1e-13, maxiter=100)
+    assert ref.converged
+    check_result(res, ["Intercept", "x1", "x2"])
+    np.testing.assert_allclose(res.params, ref.params, rtol=PARAMS_RTOL)
+    # the identity link is not canonical for the Poisson: IRLS bse are expected
+    # information; statsmodels' observed Hessian is the comparable one
+    observed = model.hessian(ref.params.to_numpy(), observed=True, scale=1.0)
+    np.testing.assert_allclose(res.se, se_from_hessian(observed), rtol=SE_RTOL)
     np.testing.assert_allclose(res.loglik, ref.llf, rtol=LOGLIK_RTOL)
 
 
@@ -230,10 +248,11 @@ def gamma_shape_mle(y, mu):
 GAMMA_LINKS = {
     "inverse": (lambda eta: 1.0 / eta, LINKS.InversePower, (0.5, 0.1, -0.1)),
     "log": (np.exp, LINKS.Log, (0.5, 0.3, -0.2)),
+    "identity": (lambda eta: eta, LINKS.Identity, (2.0, 0.3, -0.2)),
 }
 
 
-@pytest.mark.filterwarnings("ignore:The InversePower link function does not respect")
+@pytest.mark.filterwarnings("ignore:The (InversePower|Identity) link function does not respect")
 @pytest.mark.parametrize("link", sorted(GAMMA_LINKS))
 def test_gamma_matches_glm_with_ml_shape(link):
     inverse, sm_link, beta = GAMMA_LINKS[link]
@@ -306,7 +325,7 @@ def test_normal_log_link_matches_glm_gaussian():
     np.testing.assert_allclose(res.loglik, ref.llf_scaled(scale=sigma2_ml), rtol=LOGLIK_RTOL)
 
 
-# ---- survival: exponential and Weibull with right censoring ----------------------------------
+# ---- survival: exponential and Weibull with right censoring ---------------------------------
 
 
 def censored_times(scale, shape, n, seed, censor_scale=4.0):
@@ -436,11 +455,17 @@ def natural_cut_jacobian(working_cuts: np.ndarray) -> np.ndarray:
     return J
 
 
+@pytest.mark.parametrize("slope", [0.8, 2.0], ids=["moderate", "strong"])
 @pytest.mark.parametrize("link", sorted(ORDINAL_LINKS))
-def test_ordinal_matches_ordered_model(link):
+def test_ordinal_matches_ordered_model(link, slope):
+    # KNOWN BUG (cloglog-strong): fails today at `assert res.converged` in check_result; the
+    # Newton fit stops with "line search failed" at loglik -773.1 against OrderedModel's
+    # -754.5, because the ordinal cloglog score is NaN for middle categories once the linear
+    # predictor is ~4 below a cut point (see test_derivatives.py::
+    # test_ordinal_derivatives_finite_wherever_the_loglik_is)
     distr, noise = ORDINAL_LINKS[link]
     df = covariates(1000, seed=141)
-    latent = 0.8 * df.x1 - 0.5 * df.x2 + noise.rvs(size=len(df), random_state=142)
+    latent = slope * df.x1 - 0.5 * df.x2 + noise.rvs(size=len(df), random_state=142)
     df["y"] = np.digitize(latent, [-1.0, 0.0, 1.2])
     res = fk.fit("y ~ x1 + x2", data=df, family="ordinal", link=link)
     # OrderedModel: P(Y <= j) = F(c_j - x'beta), no constant, as fisherkit. Its score and
@@ -458,9 +483,9 @@ def test_ordinal_matches_ordered_model(link):
     np.testing.assert_allclose(res.params, [*ref.params[:2], *cuts], rtol=PARAMS_RTOL)
     np.testing.assert_allclose(res.params_working, ref.params, rtol=PARAMS_RTOL)
     # OrderedModel's bse come from a finite-difference Hessian of its log-likelihood, good
-    # to ~1e-7..1e-6 relative here (measured: under 1e-6), so 1e-5 still separates it from
-    # any real difference (observed vs expected would be ~1e-2). Compared on the working
-    # scale directly, and on the natural scale through the Jacobian of the cut-point map
+    # to ~1e-7..1e-6 relative (measured here: at most 1.1e-6), so the check is 1e-5, still
+    # far below any difference in the information itself. Compared on the working scale
+    # directly, and on the natural scale through the Jacobian of the cut-point map
     working_info = res.information("observed", scale="working").to_numpy()
     np.testing.assert_allclose(np.sqrt(np.diag(np.linalg.inv(working_info))), ref.bse,
                                rtol=SE_RTOL)
