@@ -32,7 +32,7 @@ from .exceptions import DataError, SpecificationError
 from .family import Family
 from .links import get_link
 from .parameters import CutPoints, Predictor, Scalar
-from .primitives import log_diff_exp
+from .primitives import log_diff_exp, softplus
 
 __all__ = ["make_family", "FAMILIES"]
 
@@ -276,8 +276,12 @@ def _successes_and_failures(link, eta, successes, failures):
     """``s log mu + f log(1 - mu)``, each log taken only where its count is positive.
 
     A zero count times a log that has overflowed (cloglog's ``log(1 - mu) = -exp(eta)`` at
-    ``eta = 800``) would be ``0 * inf``; the placeholder ``eta = 0`` keeps both finite.
+    ``eta = 800``) would be ``0 * inf``; the placeholder ``eta = 0`` keeps both finite. The
+    logit's logs never overflow, and its canonical form ``s eta - (s + f) log(1 + e^eta)``
+    costs one softplus.
     """
+    if link.name == "logit":
+        return successes * eta - (successes + failures) * softplus(eta)
     log_mu = link.log_inverse(anp.where(successes > 0, eta, 0.0))
     log_1m = link.log1m_inverse(anp.where(failures > 0, eta, 0.0))
     return successes * log_mu + failures * log_1m

@@ -122,10 +122,15 @@ def _design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
              and all(n == "Intercept" or n in variables for n in names))
     if plain:
         # row-major, so that blocks of rows are contiguous for the weighted products
-        X = np.empty((len(frame), len(names)))
-        start = 1 if names[:1] == ("Intercept",) else 0
-        X[:, :start] = 1.0
-        X[:, start:] = frame[list(names[start:])].to_numpy(dtype=float)
+        n = len(frame)
+        X = np.empty((n, len(names)))
+        columns = [None if name == "Intercept" else frame[name].to_numpy(dtype=float)
+                   for name in names]
+        # filled in blocks of rows, so that the column-by-column writes stay in cache
+        for a in range(0, n, 8192):
+            block = X[a:a + 8192]
+            for j, col in enumerate(columns):
+                block[:, j] = 1.0 if col is None else col[a:a + 8192]
         return X, names, spec
     mm = model_matrix(rhs, frame, na_action="ignore")
     full = tuple(mm.model_spec.column_names)
@@ -205,10 +210,10 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     na = np.zeros(len(data), dtype=bool)
     infinite = {}
     for name, col in checked.items():
-        if _is_plain_numeric(col):
-            values = col.to_numpy(dtype=float, na_value=np.nan)
+        if _is_plain_numeric(col) and not isinstance(col.dtype, pd.api.extensions.ExtensionDtype):
+            values = col.to_numpy(dtype=float)
             na |= np.isnan(values)
-            if np.isinf(values).any():
+            if not np.isfinite(values.sum()) and np.isinf(values).any():
                 infinite[name] = np.isinf(values)
         else:
             na |= col.isna().to_numpy()
