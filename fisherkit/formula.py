@@ -212,9 +212,11 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     for name, col in checked.items():
         if _is_plain_numeric(col) and not isinstance(col.dtype, pd.api.extensions.ExtensionDtype):
             values = col.to_numpy(dtype=float)
-            na |= np.isnan(values)
-            if not np.isfinite(values.sum()) and np.isinf(values).any():
-                infinite[name] = np.isinf(values)
+            # a finite sum rules out both NaN and inf with one read of the column
+            if not np.isfinite(values.sum()):
+                na |= np.isnan(values)
+                if np.isinf(values).any():
+                    infinite[name] = np.isinf(values)
         else:
             na |= col.isna().to_numpy()
     frame = data
