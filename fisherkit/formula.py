@@ -106,32 +106,34 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str) -> None:
             )
 
 
-def _design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
-    """Design matrix, its column names and formulaic's model spec.
+def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
+    """The design filled straight from the data, when every column is the intercept or a
+    numeric column taken as it is (the common case for large data); else None.
 
-    formulaic decides the columns from the first rows. When every column is the intercept
-    or a numeric column of the data taken as it is (the common case for large data), the
-    matrix is filled directly from those columns; otherwise formulaic materializes it.
+    formulaic decides the columns (from the first rows, which is enough for such terms).
+    Missing values are copied through, for the caller to find in the row-major matrix.
     """
     spec = model_matrix(rhs, frame.iloc[:64], na_action="ignore").model_spec
-    names = tuple(spec.column_names)
-    if drop_intercept:
-        names = tuple(n for n in names if n != "Intercept")
+    names = tuple(n for n in spec.column_names if not (drop_intercept and n == "Intercept"))
     variables = [str(v) for v in Formula(rhs).required_variables]
     plain = (all(v in names and _is_plain_numeric(frame[v]) for v in variables)
              and all(n == "Intercept" or n in variables for n in names))
-    if plain:
-        # row-major, so that blocks of rows are contiguous for the weighted products
-        n = len(frame)
-        X = np.empty((n, len(names)))
-        columns = [None if name == "Intercept" else frame[name].to_numpy(dtype=float)
-                   for name in names]
-        # filled in blocks of rows, so that the column-by-column writes stay in cache
-        for a in range(0, n, 8192):
-            block = X[a:a + 8192]
-            for j, col in enumerate(columns):
-                block[:, j] = 1.0 if col is None else col[a:a + 8192]
-        return X, names, spec
+    if not plain:
+        return None
+    n = len(frame)
+    X = np.empty((n, len(names)))  # row-major: blocks of rows are contiguous
+    columns = [None if name == "Intercept" else frame[name].to_numpy(dtype=float)
+               for name in names]
+    # filled in blocks of rows, so that the column-by-column writes stay in cache
+    for a in range(0, n, 8192):
+        block = X[a:a + 8192]
+        for j, col in enumerate(columns):
+            block[:, j] = 1.0 if col is None else col[a:a + 8192]
+    return X, names, spec
+
+
+def _formulaic_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
+    """The design materialized by formulaic, on data without missing values."""
     mm = model_matrix(rhs, frame, na_action="ignore")
     full = tuple(mm.model_spec.column_names)
     keep = [j for j, n in enumerate(full) if not (drop_intercept and n == "Intercept")]
@@ -204,9 +206,16 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     if cluster is not None:
         extras["cluster"] = _as_column(cluster, data, "cluster")
 
-    # one pass per column finds missing and infinite values, and no copy of the data is
-    # made when nothing is missing
-    checked = {**{name: data[name] for name in used}, **extras}
+    # Designs of plain numeric columns are built first, on all rows: their missing and
+    # infinite values are then found in one row-major pass, rather than column by column.
+    plain = {key: _plain_design(part, data, family.drop_intercept and key == main)
+             for key, part in rhs_of.items()}
+    other_vars = {str(v) for key, part in rhs_of.items() if plain[key] is None
+                  for v in Formula(part).required_variables}
+    other_vars |= {str(v) for v in Formula(lhs if lhs else "1").required_variables}
+    checked = {**{name: data[name] for name in used if name in other_vars
+                  or not any(p is not None and name in p[1] for p in plain.values())},
+               **extras}
     na = np.zeros(len(data), dtype=bool)
     infinite = {}
     for name, col in checked.items():
@@ -219,14 +228,22 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
                     infinite[name] = np.isinf(values)
         else:
             na |= col.isna().to_numpy()
+    for key, built in plain.items():
+        if built is not None and not np.isfinite(built[0].sum()):
+            X, cols = built[0], built[1]
+            na |= np.isnan(X).any(axis=1)
+            for j in np.flatnonzero(np.isinf(X).any(axis=0)):
+                infinite.setdefault(cols[j], np.isinf(X[:, j]))
     frame = data
     if na.any():
         if missing == "raise":
-            bad = [name for name, col in checked.items() if col.isna().any()]
+            bad = [name for name in used if data[name].isna().any()]
+            bad += [name for name, col in extras.items() if col.isna().any()]
             raise DataError(f"Missing values in column(s) {bad}, first at row "
                             f"{data.index[np.argmax(na)]!r} (missing='raise').")
         frame = data.loc[~na, used]
         extras = {k: v[~na] for k, v in extras.items()}
+        plain = {k: None if b is None else (b[0][~na], b[1], b[2]) for k, b in plain.items()}
     for name, bad in infinite.items():
         raise DataError(f"The column {name!r} holds infinite values, first at row "
                         f"{data.index[np.argmax(bad)]!r}; remove or recode them.")
@@ -242,7 +259,8 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
 
     designs, names, specs = {}, {}, {}
     for key, part in rhs_of.items():
-        X, cols, spec = _design(part, frame, family.drop_intercept and key == main)
+        built = plain[key] or _formulaic_design(part, frame, family.drop_intercept and key == main)
+        X, cols, spec = built
         _check_design(X, cols, key)
         designs[key], specs[key] = X, spec
         names[key] = cols if key == main else tuple(f"{key}:{c}" for c in cols)
