@@ -19,12 +19,15 @@ from .families import make_family
 from .family import Family
 from .formula import build_data
 from .model import Model
+from .methods import bfgs, fisher_scoring, gradient, lbfgs, natural_gradient
 from .optimize import newton
 from .results import COV_TYPES, FitResult
 
 __all__ = ["fit"]
 
-METHODS = {"newton": newton}
+METHODS = {"newton": newton, "fisher_scoring": fisher_scoring,
+           "natural_gradient": natural_gradient, "gradient": gradient, "bfgs": bfgs,
+           "lbfgs": lbfgs}
 
 
 def _check_separation(model: Model, theta: np.ndarray) -> int:
@@ -42,7 +45,8 @@ def _check_separation(model: Model, theta: np.ndarray) -> int:
 def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         link: str | None = None, offset=None, trials=None, event=None, cluster=None,
         cov: str = "observed", method: str = "newton", maxiter: int = 100, tol: float = 1e-10,
-        missing: str = "drop", start=None, **aux) -> FitResult:
+        missing: str = "drop", start=None, options: dict | None = None,
+        **aux) -> FitResult:
     """Fit a likelihood model by maximum likelihood.
 
     Parameters
@@ -71,8 +75,8 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         ``"opg"`` (outer product of scores), ``"sandwich"`` or ``"HC0"`` (Huber-White, no
         small-sample factor), ``"HC1"`` (times ``n / (n - p)``), ``"cluster"`` (scores
         summed within ``cluster=`` groups, times ``G / (G - 1)`` as Stata's ML commands).
-    method : {"newton"}
-        The optimizer.
+    method : {"newton", "fisher_scoring", "natural_gradient", "gradient", "bfgs", "lbfgs"}
+        The optimizer (see :mod:`fisherkit.methods`).
     maxiter : int
         Most iterations.
     tol : float
@@ -82,6 +86,9 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         raise an error.
     start : array-like, optional
         Starting values on the working scale, in the order of ``params_working``.
+    options : dict, optional
+        Extra settings of the optimizer (``learning_rate``, ``damping``, ``fisher`` for the
+        natural gradient).
     **aux
         Extra per-observation data a user's family declares in its ``aux``.
 
@@ -118,7 +125,7 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     if theta0.shape != (model.n_params,):
         raise SpecificationError(f"The 'start' must have {model.n_params} values "
                                  f"({', '.join(model.working_names)}); got shape {theta0.shape}.")
-    opt = METHODS[method](model, theta0, maxiter=maxiter, tol=tol)
+    opt = METHODS[method](model, theta0, maxiter=maxiter, tol=tol, **(options or {}))
     flags = set()
     if not opt.converged:
         flags.add("not_converged")

@@ -1,0 +1,198 @@
+"""Optimizers other than Newton: Fisher scoring, natural gradient, plain gradient, BFGS.
+
+Each maximizes the same log-likelihood and returns the same :class:`OptimizeResult` with a
+trace, so that they can be held side by side (``fk.compare``).
+
+- ``fisher_scoring``: steps solve ``I(theta) delta = score`` with the expected information,
+  line-searched from the unit step (McCullagh and Nelder, 1989: IRLS for GLMs);
+- ``natural_gradient``: the same direction (or with the empirical Fisher, the outer product
+  of scores) times a fixed learning rate, with damping (Amari, 1998; Martens, 2020);
+- ``gradient``: plain gradient ascent, fixed learning rate or backtracking;
+- ``bfgs`` and ``lbfgs``: scipy's quasi-Newton methods fed autograd's exact gradient.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import optimize as sopt
+
+from .exceptions import ConvergenceWarning, user_stacklevel
+from .expected import expected_information
+from .model import Model
+from .optimize import TRACE_COLUMNS, OptimizeResult, _line_search
+
+__all__ = ["fisher_scoring", "natural_gradient", "gradient", "bfgs", "lbfgs"]
+
+
+def _solve_damped(P: np.ndarray, g: np.ndarray, damping: float) -> np.ndarray:
+    """``(P + lambda I) d = g`` with ``lambda`` relative to P's mean diagonal, raised tenfold
+    until P + lambda I is positive definite, with a warning when it had to be raised."""
+    P = 0.5 * (P + P.T)
+    scale = max(float(np.mean(np.abs(np.diag(P)))), np.finfo(float).tiny)
+    lam = damping
+    for _ in range(20):
+        try:
+            L = np.linalg.cholesky(P + lam * scale * np.eye(len(g)))
+            if lam > damping:
+                warnings.warn(f"The Fisher matrix is singular or ill-conditioned; damping "
+                              f"raised to {lam:.1e} of its mean diagonal.",
+                              ConvergenceWarning, stacklevel=user_stacklevel())
+            return np.linalg.solve(L.T, np.linalg.solve(L, g))
+        except np.linalg.LinAlgError:
+            lam = max(lam * 10.0, 1e-12)
+    return g / scale
+
+
+def _ascent(model: Model, theta0, precondition, *, maxiter, tol, learning_rate, damping,
+            callback, name):
+    clock = time.perf_counter()
+    theta = np.array(theta0, dtype=float)
+    loglik, score, _ = model.derivatives(theta, second=False)
+    if not np.isfinite(loglik):
+        raise FloatingPointError("The log-likelihood is not finite at the starting values.")
+    rows, converged, message = [], False, "maximum number of iterations reached"
+
+    def record(it, dec, t):
+        row = dict(zip(TRACE_COLUMNS, (it, loglik, float(np.linalg.norm(score)), dec, t,
+                                       time.perf_counter() - clock)))
+        rows.append(row)
+        if callback is not None:
+            callback(row)
+
+    record(0, np.nan, np.nan)
+    n_iter = 0
+    for n_iter in range(1, maxiter + 1):
+        P = precondition(theta)
+        direction = score.copy() if P is None else _solve_damped(P, score, damping)
+        decrement = float(score @ direction)
+        # absolute, unlike Newton's relative rule: these methods converge linearly, so the
+        # remaining gain in log-likelihood (about half the decrement) must itself be small
+        if decrement <= tol:
+            record(n_iter, decrement, 0.0)
+            converged, message = True, f"converged: {name} decrement below tolerance"
+            break
+        if learning_rate is None:
+            t = _line_search(model, theta, loglik, direction, decrement)
+            if t == 0.0:
+                record(n_iter, decrement, 0.0)
+                message = "line search failed to increase the log-likelihood"
+                break
+        else:
+            t = float(learning_rate)
+            while not np.isfinite(model.loglik(theta + t * direction)) and t > 1e-12:
+                t *= 0.5  # a fixed rate is kept unless it leaves the model's domain
+        theta = theta + t * direction
+        loglik, score, _ = model.derivatives(theta, second=False)
+        record(n_iter, decrement, t)
+    trace = pd.DataFrame(rows, columns=TRACE_COLUMNS)
+    return OptimizeResult(theta, loglik, score, None, converged, n_iter, trace, message)
+
+
+def fisher_scoring(model: Model, theta0, *, maxiter: int = 100, tol: float = 1e-10,
+                   damping: float = 0.0, callback=None) -> OptimizeResult:
+    """Fisher scoring: line-searched steps ``I_expected^-1 score``.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit",
+    ...        method="fisher_scoring").converged
+    True
+    """
+    return _ascent(model, theta0, lambda th: expected_information(model, th).matrix,
+                   maxiter=maxiter, tol=tol, learning_rate=None, damping=damping,
+                   callback=callback, name="Fisher scoring")
+
+
+def _opg(model, theta):
+    U = model.eta_scores(theta)
+    return model.assemble(U[:, :, None] * U[:, None, :])
+
+
+def natural_gradient(model: Model, theta0, *, maxiter: int = 100, tol: float = 1e-10,
+                     learning_rate: float = 1.0, damping: float = 1e-8,
+                     fisher: str = "expected", callback=None) -> OptimizeResult:
+    """Natural gradient ascent: ``theta += learning_rate (F + damping) \\ score``.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Fixed step multiplier; 1 with the expected Fisher is Fisher scoring without a line
+        search.
+    damping : float
+        Added to the Fisher matrix as a multiple of its mean diagonal; raised (with a
+        warning) when the matrix is singular.
+    fisher : {"expected", "empirical"}
+        The expected information, or the empirical Fisher (outer product of scores), which
+        is not the Fisher away from the optimum (Kunstner et al., 2019).
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit",
+    ...        method="natural_gradient").converged
+    True
+    """
+    if fisher == "expected":
+        pre = lambda th: expected_information(model, th).matrix  # noqa: E731
+    elif fisher == "empirical":
+        pre = lambda th: _opg(model, th)  # noqa: E731
+    else:
+        raise ValueError(f"The 'fisher' option must be 'expected' or 'empirical'; got {fisher!r}.")
+    return _ascent(model, theta0, pre, maxiter=maxiter, tol=tol, learning_rate=learning_rate,
+                   damping=damping, callback=callback, name="natural gradient")
+
+
+def gradient(model: Model, theta0, *, maxiter: int = 10_000, tol: float = 1e-10,
+             learning_rate: float | None = None, callback=None) -> OptimizeResult:
+    """Plain gradient ascent, with a fixed learning rate or a backtracking line search.
+
+    Its stopping rule, ``|score|^2 <= tol (1 + |loglik|)``, is not invariant to rescaling a
+    parameter, which is the point of holding it beside the natural gradient.
+    """
+    return _ascent(model, theta0, lambda th: None, maxiter=maxiter, tol=tol,
+                   learning_rate=learning_rate, damping=0.0, callback=callback, name="gradient")
+
+
+def _scipy(method: str, model: Model, theta0, *, maxiter: int, tol: float, callback):
+    clock = time.perf_counter()
+    rows = []
+
+    def objective(th):
+        ll, g, _ = model.derivatives(th, second=False)
+        if not np.isfinite(ll):
+            return np.inf, np.zeros_like(th)
+        return -ll, -g
+
+    def record(th):
+        ll, g, _ = model.derivatives(th, second=False)
+        row = dict(zip(TRACE_COLUMNS, (len(rows), ll, float(np.linalg.norm(g)), np.nan, np.nan,
+                                       time.perf_counter() - clock)))
+        rows.append(row)
+        if callback is not None:
+            callback(row)
+
+    record(np.asarray(theta0, dtype=float))
+    out = sopt.minimize(objective, np.asarray(theta0, dtype=float), jac=True, method=method,
+                        callback=lambda xk, *a: record(np.asarray(xk)),
+                        options={"maxiter": maxiter, "gtol": tol ** 0.5 if method == "BFGS" else tol,
+                                 **({"ftol": 1e-15} if method == "L-BFGS-B" else {})})
+    theta = np.asarray(out.x, dtype=float)
+    ll, g, _ = model.derivatives(theta, second=False)
+    trace = pd.DataFrame(rows, columns=TRACE_COLUMNS)
+    return OptimizeResult(theta, ll, g, None, bool(out.success), int(out.nit), trace,
+                          str(out.message))
+
+
+def bfgs(model: Model, theta0, *, maxiter: int = 1000, tol: float = 1e-10, callback=None):
+    """scipy's BFGS on the negative log-likelihood with autograd's exact gradient."""
+    return _scipy("BFGS", model, theta0, maxiter=maxiter, tol=tol, callback=callback)
+
+
+def lbfgs(model: Model, theta0, *, maxiter: int = 1000, tol: float = 1e-10, callback=None):
+    """scipy's L-BFGS-B on the negative log-likelihood with autograd's exact gradient."""
+    return _scipy("L-BFGS-B", model, theta0, maxiter=maxiter, tol=tol, callback=callback)
