@@ -1,6 +1,7 @@
 """fisherkit: likelihood models on DataFrames with exact Fisher information from autograd."""
 
 from . import datasets, derivatives, families
+from .compare import compare
 from .exceptions import (
     ConvergenceWarning,
     DataError,
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "fit",
+    "compare",
     "Family",
     "Predictor",
     "Scalar",
