@@ -19,7 +19,6 @@ cumulative link model):
 
 from __future__ import annotations
 
-from typing import Mapping
 
 import autograd.numpy as anp
 import numpy as np
