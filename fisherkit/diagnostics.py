@@ -53,8 +53,8 @@ def information_matrix_test(result, pairs=None) -> pd.Series:
     --------
     >>> import fisherkit as fk
     >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
-    >>> float(information_matrix_test(res)["df"])
-    2.0
+    >>> float(information_matrix_test(res)["df"])  # vech of a 2 x 2 Hessian
+    3.0
     """
     model, theta = result.model, result.theta
     _, U, W = derivatives.eta_derivatives(model.loglik_rows_of_eta, model.eta_matrix(theta))

@@ -25,8 +25,8 @@ def weighted_gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     --------
     >>> X = np.arange(6.0).reshape(3, 2)
     >>> weighted_gram(X, np.array([1.0, 2.0, 3.0]))
-    array([[ 92., 116.],
-           [116., 149.]])
+    array([[56., 72.],
+           [72., 94.]])
     """
     n, p = X.shape
     out = np.zeros((p, p))

@@ -54,7 +54,7 @@ class FitResult:
     --------
     >>> import fisherkit as fk
     >>> res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=fk.datasets.load("spector"), family="logit")
-    >>> round(res.params["GPA"], 4)
+    >>> round(float(res.params["GPA"]), 4)
     2.8261
     """
 
