@@ -465,8 +465,8 @@ def test_cloglog_is_finite_at_eta_minus_800():
 
 
 def test_binomial_cloglog_all_successes_finite_at_eta_800():
-    # KNOWN BUG: fails today at the first assertion. P(y = m) = (1 - exp(-e^eta))^m is 1 to
-    # double precision, so the log-likelihood is 0, but the binomial log-density forms
+    # regression test: P(y = m) = (1 - exp(-e^eta))^m is 1 to double
+    # precision, so the log-likelihood is 0; the binomial log-density used to form
     # (m - y) * log(1 - mu) = 0 * (-e^800) = 0 * -inf = NaN once eta > log(DBL_MAX) ~ 709.8
     y = m = np.array([1.0, 3.0])
     values, U, W = derivatives.eta_derivatives(eta_rows("binomial", "cloglog", y, trials=m),
@@ -481,15 +481,16 @@ ORDINAL_FAR = [("logit", -800.0), ("logit", 800.0), ("probit", -40.0), ("probit"
 
 @pytest.mark.parametrize("link,eta", ORDINAL_FAR)
 def test_ordinal_derivatives_finite_wherever_the_loglik_is(link, eta):
-    # KNOWN BUG: fails today, for every case here, at `assert np.all(np.isfinite(U))`. The
-    # ordinal log-density evaluates both middle-category branches and picks one with
-    # anp.where; where the other branch is log_diff_exp of two log-probabilities that have
-    # rounded to the same value (both 0 or both -0: cloglog's log F(x) is exactly 0 from
-    # x ~ 3.6 on; logit's and probit's far in a tail) it is -inf with an infinite
-    # derivative, and 0 * inf = NaN reaches the gradient of the branch that was taken.
-    # cloglog at eta = -5 (cut points 4 and 5 above it) is an ordinary value: see
-    # test_families.py::test_ordinal_matches_ordered_model[cloglog-strong]. For probit, with
-    # these cut points, the Hessian is already NaN at |eta| = 27 and the score at |eta| = 37.
+    # regression test (every case here failed at
+    # `assert np.all(np.isfinite(U))` before). The ordinal log-density evaluates both
+    # middle-category branches and picks one with anp.where; where the other branch was
+    # log_diff_exp of two log-probabilities that had rounded to the same value (both 0 or
+    # both -0: cloglog's log F(x) is exactly 0 from x ~ 3.6 on; logit's and probit's far in
+    # a tail) it was -inf with an infinite derivative, and 0 * inf = NaN reached the gradient
+    # of the branch that was taken. cloglog at eta = -5 (cut points 4 and 5 above it) is an
+    # ordinary value: see test_families.py::test_ordinal_matches_ordered_model[cloglog-strong].
+    # For probit, with these cut points, the Hessian was NaN from |eta| = 27 and the score
+    # from |eta| = 37.
     family = make_family("ordinal", link)
     y = np.arange(4.0)  # one observation in each of the four categories
     cuts_working = np.array([-1.0, 0.0, np.log(1.2)])  # cut points -1, 0, 1.2

@@ -458,11 +458,11 @@ def natural_cut_jacobian(working_cuts: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("slope", [0.8, 2.0], ids=["moderate", "strong"])
 @pytest.mark.parametrize("link", sorted(ORDINAL_LINKS))
 def test_ordinal_matches_ordered_model(link, slope):
-    # KNOWN BUG (cloglog-strong): fails today at `assert res.converged` in check_result; the
-    # Newton fit stops with "line search failed" at loglik -773.1 against OrderedModel's
-    # -754.5, because the ordinal cloglog score is NaN for middle categories once the linear
-    # predictor is ~4 below a cut point (see test_derivatives.py::
-    # test_ordinal_derivatives_finite_wherever_the_loglik_is)
+    # cloglog-strong is a regression test: it failed at
+    # `assert res.converged` in check_result, the Newton fit stopping with "line search
+    # failed" at loglik -773.1 against OrderedModel's -754.5, because the ordinal cloglog
+    # score was NaN for middle categories once the linear predictor was ~4 below a cut point
+    # (see test_derivatives.py::test_ordinal_derivatives_finite_wherever_the_loglik_is)
     distr, noise = ORDINAL_LINKS[link]
     df = covariates(1000, seed=141)
     latent = slope * df.x1 - 0.5 * df.x2 + noise.rvs(size=len(df), random_state=142)
