@@ -13,17 +13,15 @@ trace, so that they can be held side by side (``fk.compare``).
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
-import pandas as pd
 from scipy import optimize as sopt
 
 from .exceptions import ConvergenceWarning, user_stacklevel
 from .expected import expected_information
 from .model import Model
-from .optimize import TRACE_COLUMNS, OptimizeResult, _line_search
+from .optimize import OptimizeResult, Trace, _line_search, check_start
 
 __all__ = ["fisher_scoring", "natural_gradient", "gradient", "bfgs", "lbfgs"]
 
@@ -49,19 +47,14 @@ def _solve_damped(P: np.ndarray, g: np.ndarray, damping: float) -> np.ndarray:
 
 def _ascent(model: Model, theta0, precondition, *, maxiter, tol, learning_rate, damping,
             callback, name):
-    clock = time.perf_counter()
     theta = np.array(theta0, dtype=float)
     loglik, score, _ = model.derivatives(theta, second=False)
-    if not np.isfinite(loglik):
-        raise FloatingPointError("The log-likelihood is not finite at the starting values.")
-    rows, converged, message = [], False, "maximum number of iterations reached"
+    check_start(loglik)
+    converged, message = False, "maximum number of iterations reached"
+    trace = Trace(callback)
 
     def record(it, dec, t):
-        row = dict(zip(TRACE_COLUMNS, (it, loglik, float(np.linalg.norm(score)), dec, t,
-                                       time.perf_counter() - clock)))
-        rows.append(row)
-        if callback is not None:
-            callback(row)
+        trace.record(it, loglik, score, dec, t)
 
     record(0, np.nan, np.nan)
     n_iter = 0
@@ -88,8 +81,7 @@ def _ascent(model: Model, theta0, precondition, *, maxiter, tol, learning_rate, 
         theta = theta + t * direction
         loglik, score, _ = model.derivatives(theta, second=False)
         record(n_iter, decrement, t)
-    trace = pd.DataFrame(rows, columns=TRACE_COLUMNS)
-    return OptimizeResult(theta, loglik, score, None, converged, n_iter, trace, message)
+    return OptimizeResult(theta, loglik, score, None, converged, n_iter, trace.frame(), message)
 
 
 def fisher_scoring(model: Model, theta0, *, maxiter: int = 100, tol: float = 1e-10,
@@ -103,14 +95,13 @@ def fisher_scoring(model: Model, theta0, *, maxiter: int = 100, tol: float = 1e-
     ...        method="fisher_scoring").converged
     True
     """
-    return _ascent(model, theta0, lambda th: expected_information(model, th).matrix,
+    return _ascent(model, theta0, _expected_fisher(model),
                    maxiter=maxiter, tol=tol, learning_rate=None, damping=damping,
                    callback=callback, name="Fisher scoring")
 
 
-def _opg(model, theta):
-    U = model.eta_scores(theta)
-    return model.assemble(U[:, :, None] * U[:, None, :])
+def _expected_fisher(model):
+    return lambda theta: expected_information(model, theta).matrix
 
 
 def natural_gradient(model: Model, theta0, *, maxiter: int = 100, tol: float = 1e-10,
@@ -138,9 +129,9 @@ def natural_gradient(model: Model, theta0, *, maxiter: int = 100, tol: float = 1
     True
     """
     if fisher == "expected":
-        pre = lambda th: expected_information(model, th).matrix  # noqa: E731
+        pre = _expected_fisher(model)
     elif fisher == "empirical":
-        pre = lambda th: _opg(model, th)  # noqa: E731
+        pre = model.opg
     else:
         raise ValueError(f"The 'fisher' option must be 'expected' or 'empirical'; got {fisher!r}.")
     return _ascent(model, theta0, pre, maxiter=maxiter, tol=tol, learning_rate=learning_rate,
@@ -159,8 +150,7 @@ def gradient(model: Model, theta0, *, maxiter: int = 10_000, tol: float = 1e-10,
 
 
 def _scipy(method: str, model: Model, theta0, *, maxiter: int, tol: float, callback):
-    clock = time.perf_counter()
-    rows = []
+    trace = Trace(callback)
 
     def objective(th):
         ll, g, _ = model.derivatives(th, second=False)
@@ -170,11 +160,7 @@ def _scipy(method: str, model: Model, theta0, *, maxiter: int, tol: float, callb
 
     def record(th):
         ll, g, _ = model.derivatives(th, second=False)
-        row = dict(zip(TRACE_COLUMNS, (len(rows), ll, float(np.linalg.norm(g)), np.nan, np.nan,
-                                       time.perf_counter() - clock)))
-        rows.append(row)
-        if callback is not None:
-            callback(row)
+        trace.record(len(trace.rows), ll, g, np.nan, np.nan)
 
     record(np.asarray(theta0, dtype=float))
     out = sopt.minimize(objective, np.asarray(theta0, dtype=float), jac=True, method=method,
@@ -183,8 +169,7 @@ def _scipy(method: str, model: Model, theta0, *, maxiter: int, tol: float, callb
                                  **({"ftol": 1e-15} if method == "L-BFGS-B" else {})})
     theta = np.asarray(out.x, dtype=float)
     ll, g, _ = model.derivatives(theta, second=False)
-    trace = pd.DataFrame(rows, columns=TRACE_COLUMNS)
-    return OptimizeResult(theta, ll, g, None, bool(out.success), int(out.nit), trace,
+    return OptimizeResult(theta, ll, g, None, bool(out.success), int(out.nit), trace.frame(),
                           str(out.message))
 
 

@@ -181,6 +181,11 @@ class Model:
         return derivatives.eta_derivatives(
             self.loglik_rows_of_eta, self.eta_matrix(theta), second=False)[1]
 
+    def opg(self, theta: np.ndarray) -> np.ndarray:
+        """Outer product of per-observation scores, ``sum_i s_i s_i'``, without an n x p array."""
+        U = self.eta_scores(theta)
+        return self.assemble(U[:, :, None] * U[:, None, :])
+
     def group_scores(self, theta: np.ndarray, groups: np.ndarray) -> np.ndarray:
         """Scores summed within groups, ``G x p``, without an ``n x p`` array."""
         U = self.eta_scores(theta)

@@ -36,6 +36,28 @@ class OptimizeResult:
     message: str
 
 
+class Trace:
+    """Rows of an optimizer's trace, timed from creation, passed to a callback as made."""
+
+    def __init__(self, callback=None):
+        self.clock, self.rows, self.callback = time.perf_counter(), [], callback
+
+    def record(self, iteration, loglik, score, decrement, step_size):
+        row = dict(zip(TRACE_COLUMNS, (iteration, loglik, float(np.linalg.norm(score)),
+                                       decrement, step_size, time.perf_counter() - self.clock)))
+        self.rows.append(row)
+        if self.callback is not None:
+            self.callback(row)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=TRACE_COLUMNS)
+
+
+def check_start(loglik: float) -> None:
+    if not np.isfinite(loglik):
+        raise FloatingPointError("The log-likelihood is not finite at the starting values.")
+
+
 def newton_direction(score: np.ndarray, hessian: np.ndarray) -> tuple[np.ndarray, bool]:
     """Ascent direction ``(-H)^-1 g``, modified where ``-H`` is not positive definite.
 
@@ -98,19 +120,14 @@ def newton(model: Model, theta0: np.ndarray, *, maxiter: int = 100, tol: float =
     >>> newton(m, m.start_values()).converged
     True
     """
-    clock = time.perf_counter()
     theta = np.array(theta0, dtype=float)
     loglik, score, hess = model.derivatives(theta)
-    if not np.isfinite(loglik):
-        raise FloatingPointError("The log-likelihood is not finite at the starting values.")
-    rows, converged, message = [], False, "maximum number of iterations reached"
+    check_start(loglik)
+    converged, message = False, "maximum number of iterations reached"
+    trace = Trace(callback)
 
     def record(it, dec, t):
-        row = dict(zip(TRACE_COLUMNS, (it, loglik, float(np.linalg.norm(score)), dec, t,
-                                       time.perf_counter() - clock)))
-        rows.append(row)
-        if callback is not None:
-            callback(row)
+        trace.record(it, loglik, score, dec, t)
 
     record(0, np.nan, np.nan)
     n_iter = 0
@@ -143,5 +160,4 @@ def newton(model: Model, theta0: np.ndarray, *, maxiter: int = 100, tol: float =
         theta = theta + t * direction
         loglik, score, hess = model.derivatives(theta)
         record(n_iter, decrement, t)
-    trace = pd.DataFrame(rows, columns=TRACE_COLUMNS)
-    return OptimizeResult(theta, loglik, score, hess, converged, n_iter, trace, message)
+    return OptimizeResult(theta, loglik, score, hess, converged, n_iter, trace.frame(), message)

@@ -179,10 +179,7 @@ class FitResult:
 
     @property
     def _opg_working(self) -> np.ndarray:
-        def opg():
-            U = self.model.eta_scores(self.theta)
-            return self.model.assemble(U[:, :, None] * U[:, None, :])
-        return self._shared("opg", opg)
+        return self._shared("opg", lambda: self.model.opg(self.theta))
 
     def _information_working(self, kind: str) -> np.ndarray:
         if kind == "observed":
