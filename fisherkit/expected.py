@@ -57,7 +57,7 @@ def _exact(model: Model, E: np.ndarray, support, tail: float, max_terms: int):
     return model.assemble(acc), left
 
 
-def _monte_carlo(model: Model, E: np.ndarray, theta, draws: int, seed):
+def _monte_carlo(model: Model, E: np.ndarray, draws: int, seed):
     rng = np.random.default_rng(seed)
     total = np.zeros((model.n_params, model.n_params))
     total_sq = np.zeros_like(total)
@@ -121,7 +121,7 @@ def expected_information(model: Model, theta: np.ndarray, *, method: str = "auto
                 "or use the observed information.")
         if draws < 2:
             raise SpecificationError(f"Monte Carlo needs at least 2 draws; got {draws}.")
-        mean, se = _monte_carlo(model, E, theta, draws, seed)
+        mean, se = _monte_carlo(model, E, draws, seed)
         return ExpectedInformation(mean, "monte_carlo", mc_se=se, draws=draws)
     if method == "closed":
         raise SpecificationError(f"The {family.name} family has no closed-form expected information.")

@@ -77,12 +77,6 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str) -> None:
     """Constant columns beside an intercept and duplicated columns are not identified."""
     if X.shape[1] == 0:
         return
-    bad = ~np.isfinite(X)
-    if bad.any():
-        j = int(np.argmax(bad.any(axis=0)))
-        raise DataError(f"The term {names[j]!r} of the {block!r} design is not finite in "
-                        f"{int(bad[:, j].sum())} row(s) (for example a log of zero); drop or "
-                        "recode them.")
     lo, hi = X.min(axis=0), X.max(axis=0)
     constant = np.flatnonzero(lo == hi)
     if len(constant) > 1 or (len(constant) == 1 and "Intercept" in names
@@ -132,13 +126,21 @@ def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
     return X, names, spec
 
 
-def _formulaic_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
+def _formulaic_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool, block: str):
     """The design materialized by formulaic, on data without missing values."""
     mm = model_matrix(rhs, frame, na_action="ignore")
     full = tuple(mm.model_spec.column_names)
     keep = [j for j, n in enumerate(full) if not (drop_intercept and n == "Intercept")]
     X = np.ascontiguousarray(mm.to_numpy(dtype=float)[:, keep])
-    return X, tuple(full[j] for j in keep), mm.model_spec
+    names = tuple(full[j] for j in keep)
+    # the data are complete here, so anything not finite was made by a transform
+    bad = ~np.isfinite(X)
+    if bad.any():
+        j = int(np.argmax(bad.any(axis=0)))
+        raise DataError(f"The term {names[j]!r} of the {block!r} design is not finite in "
+                        f"{int(bad[:, j].sum())} row(s) (for example a log of zero); drop or "
+                        "recode them.")
+    return X, names, mm.model_spec
 
 
 def _is_plain_numeric(col: pd.Series) -> bool:
@@ -259,7 +261,8 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
 
     designs, names, specs = {}, {}, {}
     for key, part in rhs_of.items():
-        built = plain[key] or _formulaic_design(part, frame, family.drop_intercept and key == main)
+        built = plain[key] or _formulaic_design(part, frame, family.drop_intercept and key == main,
+                                                key)
         X, cols, spec = built
         _check_design(X, cols, key)
         designs[key], specs[key] = X, spec
