@@ -54,7 +54,7 @@ def _ascent(model: Model, theta0, precondition, *, maxiter, tol, learning_rate, 
     trace = Trace(callback)
 
     def record(it, dec, t):
-        trace.record(it, loglik, score, dec, t)
+        trace.record(it, theta, loglik, score, dec, t)
 
     record(0, np.nan, np.nan)
     n_iter = 0
@@ -81,7 +81,8 @@ def _ascent(model: Model, theta0, precondition, *, maxiter, tol, learning_rate, 
         theta = theta + t * direction
         loglik, score, _ = model.derivatives(theta, second=False)
         record(n_iter, decrement, t)
-    return OptimizeResult(theta, loglik, score, None, converged, n_iter, trace.frame(), message)
+    return OptimizeResult(theta, loglik, score, None, converged, n_iter, trace.frame(), message,
+                          trace.path())
 
 
 def fisher_scoring(model: Model, theta0, *, maxiter: int = 100, tol: float = 1e-10,
@@ -160,7 +161,7 @@ def _scipy(method: str, model: Model, theta0, *, maxiter: int, tol: float, callb
 
     def record(th):
         ll, g, _ = model.derivatives(th, second=False)
-        trace.record(len(trace.rows), ll, g, np.nan, np.nan)
+        trace.record(len(trace.rows), th, ll, g, np.nan, np.nan)
 
     record(np.asarray(theta0, dtype=float))
     out = sopt.minimize(objective, np.asarray(theta0, dtype=float), jac=True, method=method,
@@ -170,7 +171,7 @@ def _scipy(method: str, model: Model, theta0, *, maxiter: int, tol: float, callb
     theta = np.asarray(out.x, dtype=float)
     ll, g, _ = model.derivatives(theta, second=False)
     return OptimizeResult(theta, ll, g, None, bool(out.success), int(out.nit), trace.frame(),
-                          str(out.message))
+                          str(out.message), trace.path())
 
 
 def bfgs(model: Model, theta0, *, maxiter: int = 1000, tol: float = 1e-10, callback=None):

@@ -34,23 +34,33 @@ class OptimizeResult:
     n_iter: int
     trace: pd.DataFrame
     message: str
+    #: working-scale parameters at each trace row, ``len(trace) x p``
+    path: np.ndarray | None = None
 
 
 class Trace:
-    """Rows of an optimizer's trace, timed from creation, passed to a callback as made."""
+    """Rows of an optimizer's trace, timed from creation, passed to a callback as made.
+
+    The parameters of every row are kept too (``path``): the optimizer's route, for plots
+    and for the divergence of each step, which the result computes when first asked.
+    """
 
     def __init__(self, callback=None):
-        self.clock, self.rows, self.callback = time.perf_counter(), [], callback
+        self.clock, self.rows, self.thetas, self.callback = time.perf_counter(), [], [], callback
 
-    def record(self, iteration, loglik, score, decrement, step_size):
+    def record(self, iteration, theta, loglik, score, decrement, step_size):
         row = dict(zip(TRACE_COLUMNS, (iteration, loglik, float(np.linalg.norm(score)),
                                        decrement, step_size, time.perf_counter() - self.clock)))
         self.rows.append(row)
+        self.thetas.append(np.array(theta, dtype=float))
         if self.callback is not None:
             self.callback(row)
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=TRACE_COLUMNS)
+
+    def path(self) -> np.ndarray:
+        return np.array(self.thetas)
 
 
 def check_start(loglik: float) -> None:
@@ -127,7 +137,7 @@ def newton(model: Model, theta0: np.ndarray, *, maxiter: int = 100, tol: float =
     trace = Trace(callback)
 
     def record(it, dec, t):
-        trace.record(it, loglik, score, dec, t)
+        trace.record(it, theta, loglik, score, dec, t)
 
     record(0, np.nan, np.nan)
     n_iter = 0
@@ -160,4 +170,5 @@ def newton(model: Model, theta0: np.ndarray, *, maxiter: int = 100, tol: float =
         theta = theta + t * direction
         loglik, score, hess = model.derivatives(theta)
         record(n_iter, decrement, t)
-    return OptimizeResult(theta, loglik, score, hess, converged, n_iter, trace.frame(), message)
+    return OptimizeResult(theta, loglik, score, hess, converged, n_iter, trace.frame(), message,
+                          trace.path())
