@@ -1,0 +1,459 @@
+"""General likelihoods: any per-observation log-likelihood of named parameters.
+
+A model that is not an index model (a mixture, a small neural network, a normalizing flow)
+is given as a function ``loglik_obs(params, data)`` returning one log-likelihood per
+observation, written with ``autograd.numpy``. Its derivatives come from autograd on the flat
+working vector: the Hessian of the total by ``autograd.hessian``, per-observation scores by
+one forward-mode pass per parameter (``O(n p)`` memory). A :class:`Likelihood` offers the
+same methods as :class:`fisherkit.model.Model`, so every optimizer and :class:`FitResult`
+(summary, covariances, curvature) works on it unchanged.
+
+For the expected information, a general model counts as one observation (the whole data
+set) whose "linear predictors" are the parameters themselves: Monte Carlo over data sets
+drawn by the user's ``sample`` is then the expectation of minus the Hessian.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pandas as pd
+from autograd.core import make_jvp
+
+from . import derivatives
+from .derivatives import classify_stationary_point
+from .exceptions import (ConvergenceWarning, DataError, SaddlePointWarning,
+                         SpecificationError, user_stacklevel)
+from .parameters import CONSTRAINTS, Scalar
+
+__all__ = ["Array", "Likelihood", "fit_likelihood"]
+
+
+@dataclass(frozen=True, eq=False)
+class Array:
+    """An array-valued parameter of a :class:`Likelihood` (a vector of means, a weight matrix).
+
+    Parameters
+    ----------
+    start : array-like
+        Starting values on the natural scale; their shape is the parameter's shape.
+    constraint : {"real", "positive", "unit_interval"}
+        Applied elementwise, by reparameterization (log or logit working scale).
+
+    Examples
+    --------
+    >>> Array([1.0, 2.0], "positive").start
+    array([1., 2.])
+    """
+
+    start: Any
+    constraint: str = "real"
+
+    def __post_init__(self):
+        if self.constraint not in CONSTRAINTS:
+            raise SpecificationError(
+                f"Unknown constraint {self.constraint!r}; choose one of {sorted(CONSTRAINTS)}.")
+        object.__setattr__(self, "start", np.array(self.start, dtype=float))
+
+
+@dataclass(frozen=True)
+class _Block:
+    key: str
+    shape: tuple
+    constraint: str
+    start: int
+    stop: int
+    names: tuple
+    working_names: tuple
+    start_natural: np.ndarray = field(repr=False)
+
+
+def _declare(key: str, spec) -> tuple[tuple, str, np.ndarray]:
+    """Shape, constraint and natural start of one declared parameter."""
+    if isinstance(spec, Scalar):
+        default = {"real": 0.0, "positive": 1.0, "unit_interval": 0.5}[spec.constraint]
+        return (), spec.constraint, np.array(default if spec.start is None else spec.start, float)
+    if isinstance(spec, Array):
+        return spec.start.shape, spec.constraint, spec.start
+    if isinstance(spec, (int, float, np.ndarray, list, tuple)) and not isinstance(spec, bool):
+        start = np.array(spec, dtype=float)
+        return start.shape, "real", start
+    raise SpecificationError(f"The parameter {key!r} must be a number, an array of starting "
+                             f"values, fk.Scalar or fk.Array; got {type(spec).__name__}.")
+
+
+def _element_names(key: str, shape: tuple) -> list[str]:
+    if shape == ():
+        return [key]
+    return [f"{key}[{','.join(map(str, i))}]" for i in np.ndindex(*shape)]
+
+
+def _check_start(key: str, constraint: str, value: np.ndarray) -> None:
+    ok = np.isfinite(value)
+    if constraint == "positive":
+        ok &= value > 0
+    elif constraint == "unit_interval":
+        ok &= (value > 0) & (value < 1)
+    if not np.all(ok):
+        raise SpecificationError(f"The starting value of {key!r} must be finite and "
+                                 f"{constraint.replace('_', ' ')}; got {value.tolist()}.")
+
+
+@dataclass(frozen=True)
+class _Data:
+    """What results read from a model's data: the user's data and row bookkeeping."""
+
+    values: Any
+    n_dropped: int = 0
+    index: pd.Index | None = None
+    cluster: np.ndarray | None = None
+    aux: dict = field(default_factory=dict)
+
+
+class _GeneralFamily:
+    """The parts of a family that summaries and the expected information consult."""
+
+    def __init__(self, name: str, sample: Callable | None, model: "Likelihood"):
+        self.name, self.sample, self._model = name, sample, model
+
+    def expected_weights(self, E, aux):
+        return None
+
+    def outcome_support(self, data):
+        return None
+
+    def draw(self, rng, E, aux):
+        """A whole simulated data set at the parameters in the one row of ``E``."""
+        if self.sample is None:
+            raise SpecificationError(
+                f"The general likelihood {self._model.name!r} has no closed-form expected "
+                "information: give fk.Likelihood(..., sample=...) to have it by Monte Carlo, "
+                "or use the observed information.")
+        theta = np.asarray(E, dtype=float)[0]
+        return self.sample(rng, self._model.unpack(self._model.to_natural(theta)),
+                           self._model.data.values)
+
+
+def _prepare_data(data, missing: str, cluster):
+    """DataFrames become a mapping from column name to numpy array, complete rows only."""
+    if not isinstance(data, pd.DataFrame):
+        if isinstance(cluster, str):
+            raise SpecificationError("cluster= names a column only when data is a DataFrame.")
+        return data, 0, None, None if cluster is None else np.asarray(cluster)
+    if missing not in ("drop", "raise"):
+        raise SpecificationError(f"The 'missing' must be 'drop' or 'raise'; got {missing!r}.")
+    if isinstance(cluster, str):
+        if cluster not in data.columns:
+            raise DataError(f"The cluster column {cluster!r} is not in the data.")
+        cluster = data[cluster].to_numpy()
+    na = data.isna()
+    bad = na.any(axis=1).to_numpy()
+    if bad.any() and missing == "raise":
+        cols = [c for c in data.columns if na[c].any()]
+        raise DataError(f"Missing values in columns {cols} ({int(bad.sum())} rows); drop them "
+                        "or use missing='drop'.")
+    kept = data.loc[~bad]
+    values = {c: kept[c].to_numpy(dtype=float) if pd.api.types.is_numeric_dtype(kept[c])
+              else kept[c].to_numpy() for c in kept.columns}
+    if cluster is not None:
+        cluster = np.asarray(cluster)
+        if len(cluster) == len(data):
+            cluster = cluster[~bad]
+    return values, int(bad.sum()), kept.index, cluster
+
+
+class Likelihood:
+    """A likelihood given by its per-observation log-likelihood in named parameters.
+
+    Parameters
+    ----------
+    loglik_obs : callable
+        ``loglik_obs(params, data)`` returning the log-likelihood of each observation (a
+        vector), written with ``autograd.numpy``. ``params`` maps each declared name to its
+        value on the natural scale (a scalar or an array of the declared shape); with
+        ``start=`` instead of ``params=`` it is the flat parameter vector itself.
+    data : DataFrame or any object
+        Passed to ``loglik_obs`` as given, except that a DataFrame becomes a mapping from
+        column name to numpy array, holding its complete rows only. Pass only the columns
+        the model uses.
+    params : mapping, optional
+        Name to declaration: a number or an array (an unconstrained parameter starting
+        there), :class:`fisherkit.Scalar` or :class:`Array` (constrained, estimated on the log
+        or logit scale and reported on the natural one).
+    start, names : array-like and sequence of str, optional
+        A flat unconstrained parameter vector and its names (``theta[0]``, ... by default).
+    sample : callable, optional
+        ``sample(rng, params, data)`` returning a data set drawn from the model, like
+        ``data``; makes the expected information available by Monte Carlo.
+    cluster : str or array-like, optional
+        Group labels (a column of a DataFrame) for cluster-robust covariances.
+    missing : {"drop", "raise"}
+        What to do with DataFrame rows holding missing values.
+    name : str, optional
+        A label for summaries; the function's name by default.
+
+    Notes
+    -----
+    The Hessian of the total comes from ``autograd.hessian`` (``p`` reverse passes over the
+    data) and per-observation scores from ``p`` forward-mode passes; a structured index model
+    (:func:`fisherkit.fit`) is faster where one exists.
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> import fisherkit as fk
+    >>> def normal(p, data):
+    ...     z = (data["y"] - p["mu"]) / p["sigma"]
+    ...     return -0.5 * z ** 2 - anp.log(p["sigma"]) - 0.5 * anp.log(2 * anp.pi)
+    >>> data = {"y": np.array([1.0, 2.0, 4.0])}
+    >>> lik = Likelihood(normal, data, params={"mu": 0.0, "sigma": fk.Scalar("positive")})
+    >>> lik.names, lik.working_names, lik.n_obs
+    (('mu', 'sigma'), ('mu', 'log(sigma)'), 3)
+    """
+
+    def __init__(self, loglik_obs: Callable, data=None, *, params: Mapping | None = None,
+                 start=None, names=None, sample: Callable | None = None, cluster=None,
+                 missing: str = "drop", name: str | None = None):
+        if not callable(loglik_obs):
+            raise SpecificationError("The 'loglik_obs' of a Likelihood must be callable.")
+        if (params is None) == (start is None):
+            raise SpecificationError("Give either params= (a mapping of named parameters) or "
+                                     "start= (a flat starting vector), not both or neither.")
+        self._flat = params is None
+        if self._flat:
+            start = np.atleast_1d(np.asarray(start, dtype=float))
+            if start.ndim != 1:
+                raise SpecificationError(f"The 'start' must be a flat vector; got shape {start.shape}.")
+            names = [f"theta[{i}]" for i in range(start.size)] if names is None else list(names)
+            if len(names) != start.size:
+                raise SpecificationError(f"{len(names)} names for {start.size} starting values.")
+            params = {"theta": start}
+        elif names is not None:
+            raise SpecificationError("names= goes with start=; with params= the keys are the names.")
+        if sample is not None and not callable(sample):
+            raise SpecificationError("The 'sample' of a Likelihood must be callable.")
+        blocks, at = [], 0
+        for key, spec in params.items():
+            shape, constraint, natural = _declare(key, spec)
+            _check_start(key, constraint, natural)
+            elements = names if self._flat else _element_names(key, shape)
+            label = CONSTRAINTS[constraint].working_label
+            blocks.append(_Block(key, shape, constraint, at, at + natural.size, tuple(elements),
+                                 tuple(label.format(e) for e in elements), natural))
+            at += natural.size
+        if at == 0:
+            raise SpecificationError("A Likelihood needs at least one parameter.")
+        self.blocks: tuple[_Block, ...] = tuple(blocks)
+        self.n_params = at
+        self.names = tuple(n for b in blocks for n in b.names)
+        self.working_names = tuple(n for b in blocks for n in b.working_names)
+        if len(set(self.names)) != len(self.names):
+            raise SpecificationError(f"Parameter names must be distinct; got {list(self.names)}.")
+        self.function = loglik_obs
+        self.name = name or getattr(loglik_obs, "__name__", "likelihood")
+        values, n_dropped, index, cluster = _prepare_data(data, missing, cluster)
+        self.data = _Data(values, n_dropped, index, cluster)
+        self.family = _GeneralFamily("general", sample, self)
+        self._n_obs = self._check_values(self.start_values())
+        if cluster is not None and len(cluster) != self._n_obs:
+            raise SpecificationError(f"The cluster labels have {len(cluster)} values for "
+                                     f"{self._n_obs} observations.")
+
+    def __repr__(self) -> str:
+        return f"Likelihood({self.name!r}, params={list(self.names)}, n_obs={self.n_obs})"
+
+    def _check_values(self, theta: np.ndarray) -> int:
+        with np.errstate(all="ignore"):
+            values = np.asarray(self.loglik_obs(theta), dtype=float)
+        if values.ndim != 1 or values.size == 0:
+            raise SpecificationError(
+                f"The function {self.name!r} must return one log-likelihood per observation "
+                f"(a non-empty vector); got shape {values.shape}.")
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise SpecificationError(
+                f"The log-likelihood {self.name!r} is not finite at the starting values for "
+                f"{bad.size} observations (positions {bad[:5].tolist()}); choose other starts.")
+        return values.size
+
+    @property
+    def n_obs(self) -> int:
+        return self._n_obs
+
+    # ---- parameters -------------------------------------------------------------------
+
+    def start_values(self) -> np.ndarray:
+        """The declared starting values on the working scale."""
+        return np.concatenate([np.ravel(CONSTRAINTS[b.constraint].to_working(b.start_natural))
+                               for b in self.blocks])
+
+    def to_natural(self, theta):
+        """Natural-scale flat vector from the working one (autograd-traceable)."""
+        return anp.concatenate([CONSTRAINTS[b.constraint].to_natural(theta[b.start:b.stop])
+                                for b in self.blocks])
+
+    def natural_jacobian(self, theta: np.ndarray) -> np.ndarray:
+        """``d natural / d working``, ``p x p`` (diagonal: constraints act elementwise)."""
+        return derivatives.jacobian(self.to_natural, theta)
+
+    def unpack(self, natural) -> dict | Any:
+        """What ``loglik_obs`` receives: the flat vector, or name to value (natural scale).
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> lik = Likelihood(lambda p, d: -(d - p["m"]) ** 2, np.zeros(2),
+        ...                  params={"m": fk.Array([0.0, 1.0])})
+        >>> lik.unpack(np.array([3.0, 4.0]))["m"]
+        array([3., 4.])
+        """
+        if isinstance(natural, pd.Series):
+            natural = natural.to_numpy(dtype=float)
+        if self._flat:
+            return natural
+        out = {}
+        for b in self.blocks:
+            part = natural[b.start:b.stop]
+            out[b.key] = part[0] if b.shape == () else anp.reshape(part, b.shape)
+        return out
+
+    # ---- log-likelihood and derivatives -----------------------------------------------
+
+    def loglik_obs(self, theta, data=None):
+        """Per-observation log-likelihood of the working vector (autograd-traceable)."""
+        data = self.data.values if data is None else data
+        return self.function(self.unpack(self.to_natural(theta)), data)
+
+    def loglik_total(self, theta, data=None):
+        return anp.sum(self.loglik_obs(theta, data))
+
+    def loglik(self, theta) -> float:
+        """Total log-likelihood; ``-inf`` where it is not finite (outside the domain)."""
+        with np.errstate(all="ignore"):
+            value = float(self.loglik_total(np.asarray(theta, dtype=float)))
+        return value if np.isfinite(value) else -np.inf
+
+    def derivatives(self, theta: np.ndarray, second: bool = True):
+        """Total log-likelihood, score and Hessian (or None), from autograd."""
+        theta = np.asarray(theta, dtype=float)
+        with np.errstate(all="ignore"):
+            value, score = autograd.value_and_grad(self.loglik_total)(theta)
+            value, score = float(value), np.asarray(score, dtype=float)
+            if not np.isfinite(value):
+                nan = np.full(self.n_params, np.nan)
+                return -np.inf, nan, np.outer(nan, nan) if second else None
+            hess = derivatives.hessian(self.loglik_total, theta) if second else None
+        return value, score, hess
+
+    def score(self, theta: np.ndarray) -> np.ndarray:
+        return self.derivatives(theta, second=False)[1]
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        return self.derivatives(theta)[2]
+
+    def scores_obs(self, theta: np.ndarray) -> np.ndarray:
+        """Per-observation scores ``n x p``: one forward-mode pass per parameter."""
+        theta = np.asarray(theta, dtype=float)
+        try:
+            jvp = make_jvp(self.loglik_obs, theta)
+            return np.column_stack([np.asarray(jvp(e)[1], dtype=float)
+                                    for e in np.eye(self.n_params)])
+        except NotImplementedError:
+            # some primitives have no forward-mode rule: n reverse passes instead
+            return np.asarray(autograd.jacobian(self.loglik_obs)(theta)).reshape(self.n_obs, -1)
+
+    def opg(self, theta: np.ndarray) -> np.ndarray:
+        """Outer product of per-observation scores, ``sum_i s_i s_i'``."""
+        S = self.scores_obs(theta)
+        return S.T @ S
+
+    def group_scores(self, theta: np.ndarray, groups) -> np.ndarray:
+        """Scores summed within groups, ``G x p``."""
+        codes, _ = pd.factorize(np.asarray(groups), sort=True)
+        S = self.scores_obs(theta)
+        out = np.zeros((codes.max() + 1, self.n_params))
+        np.add.at(out, codes, S)
+        return out
+
+    # ---- the whole data set as one observation, for the expected information ----------
+
+    def eta_matrix(self, theta: np.ndarray) -> np.ndarray:
+        return np.asarray(theta, dtype=float)[None, :]
+
+    def loglik_rows_of_eta(self, E, y=None):
+        theta = anp.concatenate([E[:, j] for j in range(self.n_params)])
+        return anp.reshape(self.loglik_total(theta, y), (1,))
+
+    def assemble(self, W: np.ndarray) -> np.ndarray:
+        return np.asarray(W)[0]
+
+
+def fit_likelihood(likelihood: Likelihood, *, method: str = "newton", cov: str = "observed",
+                   maxiter: int = 100, tol: float = 1e-10, start=None,
+                   options: dict | None = None):
+    """Fit a :class:`Likelihood` by maximum likelihood.
+
+    Parameters
+    ----------
+    likelihood : Likelihood
+    method, cov, maxiter, tol, options
+        As for :func:`fisherkit.fit`. ``cov="expected"`` and ``method="fisher_scoring"``
+        need the likelihood's ``sample=`` (Monte Carlo expected information).
+    start : array-like, optional
+        Starting values on the working scale, in the order of ``working_names``.
+
+    Returns
+    -------
+    FitResult
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> import fisherkit as fk
+    >>> def exponential(p, data):
+    ...     return anp.log(p["rate"]) - p["rate"] * data["t"]
+    >>> data = {"t": np.array([0.5, 1.0, 2.5])}
+    >>> res = fit_likelihood(Likelihood(exponential, data, params={"rate": fk.Scalar("positive")}))
+    >>> round(float(res.params["rate"]), 6), round(float(res.se["rate"]), 6)  # 1/mean, rate/sqrt(n)
+    (0.75, 0.433013)
+    """
+    from .fitting import METHODS
+    from .results import COV_TYPES, FitResult
+
+    if not isinstance(likelihood, Likelihood):
+        raise SpecificationError(f"fit_likelihood takes a fk.Likelihood; got {type(likelihood).__name__}.")
+    if method not in METHODS:
+        raise SpecificationError(f"Unknown method {method!r}; choose one of {sorted(METHODS)}.")
+    if cov not in COV_TYPES:
+        raise SpecificationError(f"Unknown cov {cov!r}; choose one of {list(COV_TYPES)}.")
+    if not (isinstance(maxiter, (int, np.integer)) and maxiter > 0):
+        raise SpecificationError(f"The 'maxiter' must be a positive integer; got {maxiter!r}.")
+    if not (isinstance(tol, (float, int)) and tol > 0):
+        raise SpecificationError(f"The 'tol' must be a positive number; got {tol!r}.")
+    theta0 = likelihood.start_values() if start is None else np.asarray(start, dtype=float)
+    if theta0.shape != (likelihood.n_params,):
+        raise SpecificationError(f"The 'start' must have {likelihood.n_params} values "
+                                 f"({', '.join(likelihood.working_names)}); got shape {theta0.shape}.")
+    opt = METHODS[method](likelihood, theta0, maxiter=maxiter, tol=tol, **(options or {}))
+    flags = set()
+    if not opt.converged:
+        flags.add("not_converged")
+        warnings.warn(f"The {method} optimizer did not converge ({opt.message}) after "
+                      f"{opt.n_iter} iterations; estimates are not reliable.",
+                      ConvergenceWarning, stacklevel=user_stacklevel())
+    if opt.hessian is not None and np.all(np.isfinite(opt.hessian)):
+        kind = classify_stationary_point(opt.hessian)
+        if kind in ("saddle", "minimum"):
+            flags.add("saddle")
+            warnings.warn(f"The optimizer stopped at a {kind} of the log-likelihood, not a "
+                          "maximum; try other starting values.", SaddlePointWarning,
+                          stacklevel=user_stacklevel())
+    result = FitResult(likelihood, opt.theta, optimize_result=opt, method=method,
+                       formula=likelihood.name, cov_type=cov, flags=flags, hessian=opt.hessian)
+    _ = result._cov  # an information that cannot be inverted warns here, at the fit
+    return result
