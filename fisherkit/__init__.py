@@ -13,6 +13,7 @@ from .exceptions import (
 )
 from .family import Family
 from .fitting import fit
+from .general import Array, Likelihood, fit_likelihood
 from .parameters import CutPoints, Predictor, Scalar
 from .results import FitResult
 
@@ -20,6 +21,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "fit",
+    "fit_likelihood",
+    "Likelihood",
+    "Array",
     "compare",
     "Family",
     "Predictor",
