@@ -151,7 +151,20 @@ class FitResult:
 
     @property
     def trace(self) -> pd.DataFrame:
-        return self.optimize_result.trace
+        """One row per iteration: loglik, grad_norm, decrement, step_size, elapsed, passes
+        (over the data, cumulative) and ``kl``, the Kullback-Leibler divergence of the
+        step's fitted distributions from the previous row's (NaN where the model defines
+        none; see :mod:`fisherkit.divergence`). A copy."""
+        return self._trace.copy()
+
+    @cached_property
+    def _trace(self) -> pd.DataFrame:
+        from .divergence import step_divergence
+        frame = self.optimize_result.trace.copy()
+        path = self.optimize_result.path
+        if path is not None and len(path) == len(frame):
+            frame["kl"] = step_divergence(self.model, path)
+        return frame
 
     @property
     def flags(self) -> frozenset:
@@ -385,3 +398,94 @@ class FitResult:
         table.attrs.update(alpha=alpha, cov_type=self.cov_type, family=self.model.family.name,
                            n_obs=self.n_obs, loglik=self.loglik)
         return table
+
+    # ---- functions of the parameters and other coordinates (fisherkit.reparam, .marginal)
+
+    def delta(self, func, *, name=None, alpha: float = 0.05, null=0.0,
+              interval: str = "wald", return_cov: bool = False):
+        """Estimate, standard error and interval of a function of the parameters.
+
+        ``func(p)`` receives a mapping from parameter name to its natural-scale value,
+        traced by autograd, and returns a scalar, a sequence, an array or a dict; the
+        covariance of its outputs is ``J cov J'`` with this result's ``cov`` (so
+        ``with_cov`` views give robust versions) and ``J`` from autograd. See
+        :func:`fisherkit.reparam.delta_method` for ``name``, ``null``, ``interval``
+        (``"endpoints"`` maps a monotone function's parameter interval) and
+        ``return_cov`` (also return the covariance as a DataFrame).
+
+        Examples
+        --------
+        >>> import autograd.numpy as anp
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=fk.datasets.load("spector"), family="logit")
+        >>> res.delta(lambda p: anp.exp(p["GPA"]), name="odds_ratio_GPA").round(3).iloc[0, :2].tolist()
+        [16.88, 21.318]
+        """
+        from .reparam import delta_method
+        return delta_method(func, self.params, self.cov, name=name, alpha=alpha, null=null,
+                            interval=interval, return_cov=return_cov)
+
+    def reparameterize(self, func, *, names=None):
+        """This fit in coordinates ``phi = func(p)``: a :class:`fisherkit.reparam.Reparameterized`.
+
+        ``func`` maps the natural-scale parameters (a mapping by name) to as many new ones,
+        returned as a dict (its keys name them) or a sequence named by ``names``.
+
+        Examples
+        --------
+        >>> import autograd.numpy as anp
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
+        >>> new = res.reparameterize(lambda p: [p["Intercept"] + 3 * p["GPA"], p["GPA"]],
+        ...                          names=["logit_at_GPA_3", "GPA"])
+        >>> list(new.summary().index)
+        ['logit_at_GPA_3', 'GPA']
+        """
+        from .reparam import Reparameterized
+        return Reparameterized(self, func, names)
+
+    def marginal_effects(self, *, at: str = "overall", method: str = "dydx",
+                         dummy: bool = False, count: bool = False, alpha: float = 0.05):
+        """Marginal effects on the mean response with delta-method standard errors; see
+        :func:`fisherkit.marginal.marginal_effects`.
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=fk.datasets.load("spector"), family="logit")
+        >>> res.marginal_effects().round(4).loc["GPA", ["estimate", "se"]].tolist()
+        [0.3626, 0.1094]
+        """
+        from .marginal import marginal_effects
+        return marginal_effects(self, at=at, method=method, dummy=dummy, count=count,
+                                alpha=alpha)
+
+    def jeffreys(self, theta=None) -> float:
+        """``log sqrt det`` of the expected information on the natural scale: the log of
+        Jeffreys' prior density, up to a constant, at the estimate or at ``theta``
+        (natural-scale values by name, or an array in the order of ``params``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ 1", data=fk.datasets.load("spector"), family="logit")
+        >>> bool(np.isclose(res.jeffreys(), 0.5 * np.log(32 * (11 / 32) * (21 / 32))))
+        True
+        """
+        from .reparam import jeffreys
+        return jeffreys(self, theta)
+
+    def summary_scales(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The summary with constrained parameters also on their working scale (``sigma``
+        and ``log(sigma)``); see :func:`fisherkit.reparam.summary_scales`.
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="normal")
+        >>> res.summary_scales().loc["sigma", "label"].tolist()
+        ['sigma', 'log(sigma)']
+        """
+        from .reparam import summary_scales
+        return summary_scales(self, alpha)

@@ -1,0 +1,448 @@
+"""Functions of fitted parameters and the fit in other coordinates, through exact Jacobians.
+
+- :func:`delta_method`: the estimate, standard error and covariance of ``f(theta)`` for any
+  function of the named parameters written with ``autograd.numpy``, from
+  ``cov f = J cov J'`` with ``J = d f / d theta`` (the delta method; Casella and Berger,
+  *Statistical Inference*, 2nd ed., sec. 5.5.4).
+- :class:`Reparameterized`: the whole fit re-expressed in ``phi = g(theta)``: the estimate
+  maps, information transforms as ``J^-T I J^-1`` and the covariance as ``J cov J'``
+  (Lehmann and Casella, *Theory of Point Estimation*, 2nd ed., sec. 2.5).
+- :func:`jeffreys`: ``log sqrt det I(theta)``, the log of Jeffreys' prior density up to a
+  constant (Jeffreys, 1946, Proc. R. Soc. A 186).
+- :func:`summary_scales`: constrained parameters on their natural and working scales.
+
+Functions receive the parameters as a mapping from name to an autograd-traceable value,
+on the natural scale (``sigma``, not ``log sigma``), and return a scalar, a sequence, an
+array or a dict of outputs (a dict names its outputs by its keys).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Callable, Sequence
+
+import autograd.numpy as anp
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import derivatives
+from .exceptions import FisherkitWarning, SingularInformationWarning, SpecificationError, user_stacklevel
+from .information import as_frame, describe_direction
+from .parameters import CutPoints, Predictor
+
+__all__ = ["ParameterMap", "DeltaMethodWarning", "delta_method", "Reparameterized",
+           "jeffreys", "summary_scales", "to_working"]
+
+#: points at which a one-parameter function's derivative is checked for one strict sign
+MONOTONE_GRID = 101
+
+
+class DeltaMethodWarning(FisherkitWarning):
+    """A function's derivative vanishes at the estimate: its first-order standard error is
+    zero, and the delta method says nothing about its spread."""
+
+
+class ParameterMap(Mapping):
+    """Parameters by name, read from a (possibly traced) flat vector.
+
+    Examples
+    --------
+    >>> p = ParameterMap(np.array([1.0, 2.0]), ["a", "b"])
+    >>> float(p["b"]), list(p)
+    (2.0, ['a', 'b'])
+    """
+
+    def __init__(self, vector, names: Sequence[str]):
+        self._vector, self._names = vector, tuple(names)
+        self._index = {name: i for i, name in enumerate(self._names)}
+
+    def __getitem__(self, name):
+        if name not in self._index:
+            raise SpecificationError(
+                f"The function asks for the parameter {name!r}, which the model does not "
+                f"have; its parameters are {list(self._names)}.")
+        return self._vector[self._index[name]]
+
+    def __contains__(self, name) -> bool:
+        return name in self._index
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _flatten(out):
+    """A function's output as a 1-d (traced) array, and the names a dict gives it."""
+    keys = None
+    if isinstance(out, Mapping):
+        keys, out = [str(k) for k in out], list(out.values())
+    if isinstance(out, (list, tuple)):
+        out = anp.array(list(out))
+    return anp.reshape(out, (-1,)), keys
+
+
+def _output_names(name, size: int, keys, func) -> list[str]:
+    if name is None:
+        if keys is not None:
+            return keys
+        base = getattr(func, "__name__", "")
+        base = base if base.isidentifier() else "value"
+        return [base] if size == 1 else [f"{base}[{i}]" for i in range(size)]
+    names = [name] if isinstance(name, str) else [str(n) for n in name]
+    if len(names) != size:
+        raise SpecificationError(f"The function returns {size} value(s) but {len(names)} "
+                                 f"name(s) were given: {names}.")
+    return names
+
+
+def carry_cov(J: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """``J cov J'`` where NaN marks unidentified parameters: an output touching one is NaN,
+    the others are unaffected (a NaN times a zero derivative would otherwise spread)."""
+    unknown = np.isnan(np.diag(cov))
+    out = J @ np.where(np.isnan(cov), 0.0, cov) @ J.T
+    touched = (np.abs(J[:, unknown]) > 0).any(axis=1)
+    out[touched, :] = np.nan
+    out[:, touched] = np.nan
+    return out
+
+
+def evaluate(func: Callable, estimate: pd.Series, name=None):
+    """Values, Jacobian (outputs x parameters) and output names of ``func`` at ``estimate``."""
+    names = list(estimate.index)
+    theta = estimate.to_numpy(dtype=float)
+    keys = []
+
+    def vector_func(vector):
+        out, k = _flatten(func(ParameterMap(vector, names)))
+        keys[:] = [k]
+        return out
+
+    values = np.asarray(vector_func(theta), dtype=float)
+    if values.size == 0:
+        raise SpecificationError("The function returned no values.")
+    out_names = _output_names(name, values.size, keys[0], func)
+    bad = [n for n, v in zip(out_names, values) if not np.isfinite(v)]
+    if bad:
+        raise SpecificationError(f"The function is not finite at the estimate: "
+                                 + ", ".join(f"{n} = {v}" for n, v in zip(out_names, values)
+                                             if n in bad) + ".")
+    J = derivatives.jacobian(vector_func, theta)
+    rows, cols = np.nonzero(~np.isfinite(J))
+    if rows.size:
+        raise SpecificationError(f"The derivative of {out_names[rows[0]]} with respect to "
+                                 f"{names[cols[0]]} is not finite at the estimate.")
+    return values, J, out_names
+
+
+def summary_frame(values, cov: np.ndarray, names, alpha: float, null=0.0) -> pd.DataFrame:
+    """The summary table (estimate, se, z, p_value, ci_lower, ci_upper) of normal estimates."""
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"The 'alpha' must lie in (0, 1); got {alpha!r}.")
+    values = np.asarray(values, dtype=float)
+    se = np.sqrt(np.diag(cov))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (values - np.asarray(null, dtype=float)) / se
+    q = stats.norm.ppf(1.0 - alpha / 2.0)
+    table = pd.DataFrame({"estimate": values, "se": se, "z": z,
+                          "p_value": 2.0 * stats.norm.sf(np.abs(z)),
+                          "ci_lower": values - q * se, "ci_upper": values + q * se},
+                         index=list(names))
+    table.attrs["alpha"] = alpha
+    return table
+
+
+def _endpoint_interval(func, estimate: pd.Series, cov: np.ndarray, grad: np.ndarray,
+                       name: str, alpha: float) -> tuple[float, float]:
+    """The Wald interval of the one parameter ``func`` depends on, mapped through ``func``."""
+    used = np.flatnonzero(grad != 0.0)
+    if used.size != 1:
+        what = "none" if used.size == 0 else ", ".join(estimate.index[used])
+        raise SpecificationError(
+            f"interval='endpoints' needs a scalar function of one parameter whose derivative "
+            f"is not zero at the estimate; {name} depends on {what}.")
+    j = int(used[0])
+    q = stats.norm.ppf(1.0 - alpha / 2.0)
+    centre, half = float(estimate.iloc[j]), q * float(np.sqrt(cov[j, j]))
+    theta = estimate.to_numpy(dtype=float)
+    # the function is checked along the parameter's whole interval: one strict sign of the
+    # derivative and no dependence on the other parameters anywhere on the grid
+    for x in np.linspace(centre - half, centre + half, MONOTONE_GRID):
+        point = theta.copy()
+        point[j] = x
+        values, J, _ = _quiet_evaluate(func, pd.Series(point, index=estimate.index), name)
+        others = np.delete(J[0], j)
+        if np.any(others != 0.0):
+            raise SpecificationError(
+                f"interval='endpoints' needs a function of one parameter; {name} also depends "
+                f"on {estimate.index[np.flatnonzero(J[0] != 0)[-1]]} away from the estimate.")
+        if not J[0, j] * grad[j] > 0.0:
+            raise SpecificationError(
+                f"{name} is not monotone over the interval of {estimate.index[j]} "
+                f"[{centre - half:.6g}, {centre + half:.6g}]: its derivative is {J[0, j]:.3g} "
+                f"at {x:.6g}; use interval='wald'.")
+    low = _quiet_evaluate(func, _moved(estimate, j, centre - half), name)[0][0]
+    high = _quiet_evaluate(func, _moved(estimate, j, centre + half), name)[0][0]
+    return (min(low, high), max(low, high))
+
+
+def _moved(estimate: pd.Series, j: int, value: float) -> pd.Series:
+    out = estimate.copy()
+    out.iloc[j] = value
+    return out
+
+
+def _quiet_evaluate(func, point: pd.Series, name):
+    try:
+        return evaluate(func, point, name)
+    except SpecificationError as err:
+        raise SpecificationError(f"interval='endpoints': {err}") from None
+
+
+def delta_method(func: Callable, estimate: pd.Series, cov: pd.DataFrame, *, name=None,
+                 alpha: float = 0.05, null=0.0, interval: str = "wald",
+                 return_cov: bool = False):
+    """Estimate, standard error and interval of a function of the parameters.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(p)`` with ``p`` a mapping from parameter name to its value (traced by
+        autograd), returning a scalar, a sequence, an array or a dict of values.
+    estimate : pandas.Series
+        The parameter estimates, indexed by name.
+    cov : pandas.DataFrame
+        Their covariance.
+    name : str or list of str, optional
+        Labels of the outputs. Defaults to a dict's keys, else the function's name (indexed
+        ``[i]`` for several outputs), else ``"value"``.
+    alpha : float
+        The intervals are ``1 - alpha`` two-sided.
+    null : float or array-like
+        The value ``z`` and ``p_value`` test against.
+    interval : {"wald", "endpoints"}
+        ``"wald"`` is ``f -/+ z se``. ``"endpoints"`` maps the Wald interval of the one
+        parameter a scalar ``func`` depends on through ``func``; it needs ``func`` to be
+        strictly monotone there (its derivative keeps one sign at ``MONOTONE_GRID`` points
+        across the interval).
+    return_cov : bool
+        Also return the covariance ``J cov J'`` of the outputs, a labelled DataFrame.
+
+    Returns
+    -------
+    pandas.DataFrame, or (DataFrame, DataFrame) with ``return_cov``
+        Columns estimate, se, z, p_value, ci_lower, ci_upper; ``attrs`` hold ``alpha``,
+        ``interval`` and ``jacobian`` (outputs x parameters, a nested list).
+
+    Examples
+    --------
+    >>> est = pd.Series([1.0, 2.0], index=["a", "b"])
+    >>> cov = pd.DataFrame(np.diag([0.1, 0.2]), index=est.index, columns=est.index)
+    >>> table = delta_method(lambda p: p["a"] + p["b"], est, cov, name="sum")
+    >>> round(float(table.loc["sum", "se"]) ** 2, 12)
+    0.3
+    """
+    if interval not in ("wald", "endpoints"):
+        raise SpecificationError(f"The 'interval' must be 'wald' or 'endpoints'; got {interval!r}.")
+    values, J, out_names = evaluate(func, estimate, name)
+    C = carry_cov(J, cov.to_numpy(dtype=float))
+    table = summary_frame(values, C, out_names, alpha, null)
+    zero = [n for n, row in zip(out_names, J) if not np.any(row)]
+    if zero:
+        warnings.warn(f"The derivative of {', '.join(zero)} is zero at the estimate, so its "
+                      "delta-method standard error is 0; the first-order approximation does "
+                      "not describe its spread.", DeltaMethodWarning, stacklevel=user_stacklevel())
+    if interval == "endpoints":
+        if values.size != 1:
+            raise SpecificationError(f"interval='endpoints' needs a scalar function; this one "
+                                     f"returns {values.size} values.")
+        low, high = _endpoint_interval(func, estimate, cov.to_numpy(dtype=float), J[0],
+                                       out_names[0], alpha)
+        table.loc[out_names[0], ["ci_lower", "ci_upper"]] = [low, high]
+    table.attrs.update(interval=interval, jacobian=J.tolist())
+    if return_cov:
+        return table, as_frame(C, out_names)
+    return table
+
+
+class Reparameterized:
+    """A fitted result re-expressed in new coordinates ``phi = g(theta)``.
+
+    ``theta`` are the natural-scale parameters of the fit. The estimate maps,
+    ``phi_hat = g(theta_hat)``; with ``J = d phi / d theta`` the covariance is
+    ``J cov J'`` and every information matrix ``J^-T I J^-1``. At a maximum of the
+    likelihood this is what refitting in ``phi`` gives.
+
+    Made by :meth:`fisherkit.FitResult.reparameterize`; never changes after it is made.
+
+    Attributes
+    ----------
+    params, se : pandas.Series
+    cov, jacobian : pandas.DataFrame
+        ``jacobian`` is ``d phi / d theta``, new names by old names.
+    names : tuple of str
+    loglik, n_obs, cov_type
+        As the original fit (the likelihood does not depend on coordinates).
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ 1", data=fk.datasets.load("spector"), family="logit")
+    >>> p = res.reparameterize(lambda t: {"p": 1 / (1 + anp.exp(-t["Intercept"]))})
+    >>> round(float(p.params["p"]), 5)   # 11 of 32 got an A
+    0.34375
+    """
+
+    def __init__(self, result, func: Callable, names=None):
+        object.__setattr__(self, "_frozen", False)
+        estimate = result.params
+        values, J, out_names = evaluate(func, estimate, names)
+        p = len(estimate)
+        if J.shape != (p, p):
+            raise SpecificationError(f"A reparameterization maps the {p} parameters to {p} new "
+                                     f"ones; this function returns {values.size}.")
+        s = np.linalg.svd(J, compute_uv=False)
+        if s[-1] <= 1e-12 * s[0]:
+            null = np.linalg.svd(J)[2][-1]
+            raise SpecificationError(
+                "The reparameterization is not invertible at the estimate: its Jacobian is "
+                f"singular along {describe_direction(null, list(estimate.index))}.")
+        self._result = result
+        self.names = tuple(out_names)
+        self._values = values
+        self._J = J
+        self._Jinv = np.linalg.inv(J)
+        self._cov = carry_cov(J, result._cov.to_numpy())
+        self.loglik, self.n_obs, self.cov_type = result.loglik, result.n_obs, result.cov_type
+        object.__setattr__(self, "_frozen", True)
+
+    def __setattr__(self, name, value):
+        if self._frozen:
+            raise AttributeError("Reparameterized results are immutable.")
+        object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        return f"<Reparameterized {list(self.names)} of {self._result!r}>"
+
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series(self._values.copy(), index=list(self.names), name="estimate")
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        return as_frame(self._cov.copy(), self.names)
+
+    @property
+    def se(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self._cov)), index=list(self.names), name="se")
+
+    @property
+    def jacobian(self) -> pd.DataFrame:
+        return pd.DataFrame(self._J.copy(), index=list(self.names),
+                            columns=list(self._result.names))
+
+    def information(self, kind: str = "observed") -> pd.DataFrame:
+        """``J^-T I J^-1``: the fit's natural-scale information of ``kind`` in ``phi``."""
+        info = self._result.information(kind).to_numpy()
+        return as_frame(self._Jinv.T @ info @ self._Jinv, self.names)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals in the new coordinates."""
+        return self.summary(alpha)[["ci_lower", "ci_upper"]]
+
+    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Estimates, standard errors, z, p-values and Wald intervals in ``phi``."""
+        table = summary_frame(self._values, self._cov, self.names, alpha)
+        table.attrs.update(cov_type=self.cov_type, n_obs=self.n_obs, loglik=self.loglik)
+        return table
+
+    def jeffreys(self) -> float:
+        """``log sqrt det`` of the expected information in ``phi``, at the estimate:
+        the fit's value minus ``log |det J|``."""
+        return self._result.jeffreys() - float(np.linalg.slogdet(self._J)[1])
+
+
+def to_working(model, natural) -> np.ndarray:
+    """The working vector of natural-scale values (a Series or mapping by name, or an array
+    in the order of the model's parameters), with each constraint checked."""
+    names = list(model.names)
+    if isinstance(natural, (Mapping, pd.Series)):
+        missing = [n for n in names if n not in natural]
+        if missing:
+            raise SpecificationError(f"Values are missing for the parameter(s) {missing}.")
+        vector = np.array([float(natural[n]) for n in names])
+    else:
+        vector = np.asarray(natural, dtype=float).reshape(-1)
+        if vector.size != len(names):
+            raise SpecificationError(f"Give {len(names)} values ({', '.join(names)}); got "
+                                     f"{vector.size}.")
+    theta = np.empty(len(names))
+    with np.errstate(all="ignore"):
+        for b in model.blocks:
+            value = vector[b.start:b.stop]
+            if isinstance(b.spec, Predictor):
+                theta[b.start:b.stop] = value
+            elif isinstance(b.spec, CutPoints):
+                theta[b.start:b.stop] = CutPoints.to_working(value)
+            else:
+                theta[b.start] = b.spec.to_working(value[0])
+    bad = [n for n, t in zip(names, theta) if not np.isfinite(t)]
+    if bad:
+        raise SpecificationError(f"The value(s) of {bad} lie outside their constraint "
+                                 "(positive, unit interval, increasing cut points) or are not finite.")
+    return theta
+
+
+def jeffreys(result, theta=None) -> float:
+    """``log sqrt det I(theta)`` of the expected information on the natural scale.
+
+    ``I`` is the fit's expected information (its ``expected_options``) at ``theta``
+    (natural scale; the estimate by default). On the natural scale
+    ``log det I = log det I_working - 2 log |det d natural / d working|``.
+    """
+    from .expected import expected_information
+
+    model = result.model
+    if theta is None:
+        working = np.asarray(result.theta, dtype=float)
+    else:
+        working = to_working(model, theta)
+    info = expected_information(model, working, **result._expected_options).matrix
+    sign, logdet = np.linalg.slogdet(0.5 * (info + info.T))
+    if sign <= 0:
+        warnings.warn("The expected information is singular or not positive definite here, "
+                      "so Jeffreys' prior density is zero.", SingularInformationWarning,
+                      stacklevel=user_stacklevel())
+        return -np.inf
+    log_det_J = np.linalg.slogdet(model.natural_jacobian(working))[1]
+    return float(0.5 * logdet - log_det_J)
+
+
+def summary_scales(result, alpha: float = 0.05) -> pd.DataFrame:
+    """Every parameter on its natural scale, and constrained ones also on their working scale.
+
+    The index has levels ``parameter`` (natural name) and ``scale`` (``"natural"`` or
+    ``"working"``); ``label`` names the quantity on that scale (``sigma`` and
+    ``log(sigma)``). Working rows hold the estimate and Wald interval of the unconstrained
+    scale the model is fitted on; mapped back through the constraint, that interval stays
+    inside it, unlike the natural-scale Wald interval.
+    """
+    natural = result.summary(alpha)
+    model = result.model
+    working_cov = result._cov_working
+    working = summary_frame(result.theta, working_cov, model.working_names, alpha)
+    rows, index = [], []
+    for i, (name, label) in enumerate(zip(model.names, model.working_names)):
+        rows.append([name, *natural.iloc[i].tolist()])
+        index.append((name, "natural"))
+        if label != name:
+            rows.append([label, *working.iloc[i].tolist()])
+            index.append((name, "working"))
+    table = pd.DataFrame(rows, columns=["label", *natural.columns],
+                         index=pd.MultiIndex.from_tuples(index, names=["parameter", "scale"]))
+    table.attrs.update(natural.attrs)
+    return table
