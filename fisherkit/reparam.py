@@ -121,7 +121,10 @@ def evaluate(func: Callable, estimate: pd.Series, name=None):
         keys[:] = [k]
         return out
 
-    values = np.asarray(vector_func(theta), dtype=float)
+    with np.errstate(all="ignore"):  # non-finite values are reported below, by name
+        values = np.asarray(vector_func(theta), dtype=float)
+        finite = values.size > 0 and np.all(np.isfinite(values))
+        J = derivatives.jacobian(vector_func, theta) if finite else None
     if values.size == 0:
         raise SpecificationError("The function returned no values.")
     out_names = _output_names(name, values.size, keys[0], func)
@@ -130,7 +133,6 @@ def evaluate(func: Callable, estimate: pd.Series, name=None):
         raise SpecificationError(f"The function is not finite at the estimate: "
                                  + ", ".join(f"{n} = {v}" for n, v in zip(out_names, values)
                                              if n in bad) + ".")
-    J = derivatives.jacobian(vector_func, theta)
     rows, cols = np.nonzero(~np.isfinite(J))
     if rows.size:
         raise SpecificationError(f"The derivative of {out_names[rows[0]]} with respect to "
