@@ -16,6 +16,7 @@ from .fitting import fit
 from .general import Array, Likelihood, fit_likelihood
 from .parameters import CutPoints, Predictor, Scalar
 from .results import FitResult
+from .reparam import DeltaMethodWarning, Reparameterized
 
 __version__ = "0.1.0"
 
@@ -30,6 +31,8 @@ __all__ = [
     "Scalar",
     "CutPoints",
     "FitResult",
+    "Reparameterized",
+    "DeltaMethodWarning",
     "datasets",
     "derivatives",
     "families",

@@ -169,15 +169,17 @@ def _endpoint_interval(func, estimate: pd.Series, cov: np.ndarray, grad: np.ndar
     j = int(used[0])
     q = stats.norm.ppf(1.0 - alpha / 2.0)
     centre, half = float(estimate.iloc[j]), q * float(np.sqrt(cov[j, j]))
-    theta = estimate.to_numpy(dtype=float)
-    # the function is checked along the parameter's whole interval: one strict sign of the
-    # derivative and no dependence on the other parameters anywhere on the grid
+    # checked along the parameter's whole interval (the grid includes both ends): one
+    # strict sign of the derivative, and no dependence on the other parameters
+    ends = []
     for x in np.linspace(centre - half, centre + half, MONOTONE_GRID):
-        point = theta.copy()
-        point[j] = x
-        values, J, _ = _quiet_evaluate(func, pd.Series(point, index=estimate.index), name)
-        others = np.delete(J[0], j)
-        if np.any(others != 0.0):
+        point = estimate.copy()
+        point.iloc[j] = x
+        try:
+            values, J, _ = evaluate(func, point, name)
+        except SpecificationError as err:
+            raise SpecificationError(f"interval='endpoints': {err}") from None
+        if np.any(np.delete(J[0], j) != 0.0):
             raise SpecificationError(
                 f"interval='endpoints' needs a function of one parameter; {name} also depends "
                 f"on {estimate.index[np.flatnonzero(J[0] != 0)[-1]]} away from the estimate.")
@@ -186,22 +188,8 @@ def _endpoint_interval(func, estimate: pd.Series, cov: np.ndarray, grad: np.ndar
                 f"{name} is not monotone over the interval of {estimate.index[j]} "
                 f"[{centre - half:.6g}, {centre + half:.6g}]: its derivative is {J[0, j]:.3g} "
                 f"at {x:.6g}; use interval='wald'.")
-    low = _quiet_evaluate(func, _moved(estimate, j, centre - half), name)[0][0]
-    high = _quiet_evaluate(func, _moved(estimate, j, centre + half), name)[0][0]
-    return (min(low, high), max(low, high))
-
-
-def _moved(estimate: pd.Series, j: int, value: float) -> pd.Series:
-    out = estimate.copy()
-    out.iloc[j] = value
-    return out
-
-
-def _quiet_evaluate(func, point: pd.Series, name):
-    try:
-        return evaluate(func, point, name)
-    except SpecificationError as err:
-        raise SpecificationError(f"interval='endpoints': {err}") from None
+        ends.append(values[0])
+    return (min(ends[0], ends[-1]), max(ends[0], ends[-1]))
 
 
 def delta_method(func: Callable, estimate: pd.Series, cov: pd.DataFrame, *, name=None,
