@@ -1,19 +1,15 @@
 """Functions of fitted parameters and the fit in other coordinates, through exact Jacobians.
 
-- :func:`delta_method`: the estimate, standard error and covariance of ``f(theta)`` for any
-  function of the named parameters written with ``autograd.numpy``, from
-  ``cov f = J cov J'`` with ``J = d f / d theta`` (the delta method; Casella and Berger,
-  *Statistical Inference*, 2nd ed., sec. 5.5.4).
-- :class:`Reparameterized`: the whole fit re-expressed in ``phi = g(theta)``: the estimate
-  maps, information transforms as ``J^-T I J^-1`` and the covariance as ``J cov J'``
+- :func:`delta_method`: ``f(theta)`` with covariance ``J cov J'``, ``J = d f / d theta``
+  (Casella and Berger, *Statistical Inference*, 2nd ed., sec. 5.5.4).
+- :class:`Reparameterized`: the fit in ``phi = g(theta)``; information ``J^-T I J^-1``
   (Lehmann and Casella, *Theory of Point Estimation*, 2nd ed., sec. 2.5).
-- :func:`jeffreys`: ``log sqrt det I(theta)``, the log of Jeffreys' prior density up to a
-  constant (Jeffreys, 1946, Proc. R. Soc. A 186).
+- :func:`jeffreys`: ``log sqrt det I(theta)`` (Jeffreys, 1946, Proc. R. Soc. A 186).
 - :func:`summary_scales`: constrained parameters on their natural and working scales.
 
-Functions receive the parameters as a mapping from name to an autograd-traceable value,
-on the natural scale (``sigma``, not ``log sigma``), and return a scalar, a sequence, an
-array or a dict of outputs (a dict names its outputs by its keys).
+Functions receive the natural-scale parameters (``sigma``, not ``log sigma``) as a mapping
+from name to an autograd-traceable value, and return a scalar, a sequence, an array or a
+dict (whose keys name the outputs).
 """
 
 from __future__ import annotations
@@ -33,7 +29,7 @@ from .information import as_frame, describe_direction
 from .parameters import CutPoints, Predictor
 
 __all__ = ["ParameterMap", "DeltaMethodWarning", "delta_method", "Reparameterized",
-           "jeffreys", "summary_scales", "to_working"]
+           "jeffreys", "summary_scales"]
 
 #: points at which a one-parameter function's derivative is checked for one strict sign
 MONOTONE_GRID = 101
@@ -146,6 +142,10 @@ def summary_frame(values, cov: np.ndarray, names, alpha: float, null=0.0) -> pd.
         raise ValueError(f"The 'alpha' must lie in (0, 1); got {alpha!r}.")
     values = np.asarray(values, dtype=float)
     se = np.sqrt(np.diag(cov))
+    if np.any(np.isnan(se)):
+        warnings.warn(f"The standard errors of {[n for n, v in zip(names, se) if np.isnan(v)]} "
+                      "are NaN: they depend on parameters the data do not identify.",
+                      SingularInformationWarning, stacklevel=user_stacklevel())
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (values - np.asarray(null, dtype=float)) / se
     q = stats.norm.ppf(1.0 - alpha / 2.0)
@@ -266,16 +266,9 @@ class Reparameterized:
     ``J cov J'`` and every information matrix ``J^-T I J^-1``. At a maximum of the
     likelihood this is what refitting in ``phi`` gives.
 
-    Made by :meth:`fisherkit.FitResult.reparameterize`; never changes after it is made.
-
-    Attributes
-    ----------
-    params, se : pandas.Series
-    cov, jacobian : pandas.DataFrame
-        ``jacobian`` is ``d phi / d theta``, new names by old names.
-    names : tuple of str
-    loglik, n_obs, cov_type
-        As the original fit (the likelihood does not depend on coordinates).
+    Made by :meth:`fisherkit.FitResult.reparameterize`; immutable. ``params``, ``se``,
+    ``cov`` and ``jacobian`` (``d phi / d theta``, new by old names) are labelled copies;
+    ``loglik``, ``n_obs`` and ``cov_type`` are the fit's.
 
     Examples
     --------
@@ -301,11 +294,8 @@ class Reparameterized:
             raise SpecificationError(
                 "The reparameterization is not invertible at the estimate: its Jacobian is "
                 f"singular along {describe_direction(null, list(estimate.index))}.")
-        self._result = result
-        self.names = tuple(out_names)
-        self._values = values
-        self._J = J
-        self._Jinv = np.linalg.inv(J)
+        self._result, self.names, self._values = result, tuple(out_names), values
+        self._J, self._Jinv = J, np.linalg.inv(J)
         self._cov = carry_cov(J, result._cov.to_numpy())
         self.loglik, self.n_obs, self.cov_type = result.loglik, result.n_obs, result.cov_type
         object.__setattr__(self, "_frozen", True)
@@ -350,13 +340,18 @@ class Reparameterized:
         table.attrs.update(cov_type=self.cov_type, n_obs=self.n_obs, loglik=self.loglik)
         return table
 
+    def delta(self, func: Callable, **options):
+        """The delta method in the new coordinates (``func`` receives ``phi`` by name); the
+        options are :func:`delta_method`'s."""
+        return delta_method(func, self.params, self.cov, **options)
+
     def jeffreys(self) -> float:
         """``log sqrt det`` of the expected information in ``phi``, at the estimate:
         the fit's value minus ``log |det J|``."""
         return self._result.jeffreys() - float(np.linalg.slogdet(self._J)[1])
 
 
-def to_working(model, natural) -> np.ndarray:
+def _to_working(model, natural) -> np.ndarray:
     """The working vector of natural-scale values (a Series or mapping by name, or an array
     in the order of the model's parameters), with each constraint checked."""
     names = list(model.names)
@@ -393,14 +388,18 @@ def jeffreys(result, theta=None) -> float:
     ``I`` is the fit's expected information (its ``expected_options``) at ``theta``
     (natural scale; the estimate by default). On the natural scale
     ``log det I = log det I_working - 2 log |det d natural / d working|``.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ 1", data=fk.datasets.load("spector"), family="poisson")
+    >>> round(jeffreys(res, {"Intercept": 0.0}) - 0.5 * np.log(32.0), 12)   # I = n e^b
+    0.0
     """
     from .expected import expected_information
 
     model = result.model
-    if theta is None:
-        working = np.asarray(result.theta, dtype=float)
-    else:
-        working = to_working(model, theta)
+    working = np.asarray(result.theta, dtype=float) if theta is None else _to_working(model, theta)
     info = expected_information(model, working, **result._expected_options).matrix
     sign, logdet = np.linalg.slogdet(0.5 * (info + info.T))
     if sign <= 0:
@@ -420,11 +419,16 @@ def summary_scales(result, alpha: float = 0.05) -> pd.DataFrame:
     ``log(sigma)``). Working rows hold the estimate and Wald interval of the unconstrained
     scale the model is fitted on; mapped back through the constraint, that interval stays
     inside it, unlike the natural-scale Wald interval.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="normal")
+    >>> summary_scales(res).index[-1]
+    ('sigma', 'working')
     """
-    natural = result.summary(alpha)
-    model = result.model
-    working_cov = result._cov_working
-    working = summary_frame(result.theta, working_cov, model.working_names, alpha)
+    natural, model = result.summary(alpha), result.model
+    working = summary_frame(result.theta, result._cov_working, model.working_names, alpha)
     rows, index = [], []
     for i, (name, label) in enumerate(zip(model.names, model.working_names)):
         rows.append([name, *natural.iloc[i].tolist()])

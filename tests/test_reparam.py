@@ -244,7 +244,8 @@ def test_parameter_map_and_unidentified_parameters():
     assert "a" in p and "c" not in p and len(p) == 2
     est = pd.Series([1.0, 2.0], index=["a", "b"])
     cov = pd.DataFrame([[0.1, np.nan], [np.nan, np.nan]], index=est.index, columns=est.index)
-    table = delta_method(lambda q: [2 * q["a"], q["a"] + q["b"]], est, cov, name=["x", "y"])
+    with pytest.warns(fk.SingularInformationWarning, match=r"errors of \['y'\] are NaN"):
+        table = delta_method(lambda q: [2 * q["a"], q["a"] + q["b"]], est, cov, name=["x", "y"])
     assert abs(table.loc["x", "se"] - 2 * np.sqrt(0.1)) < 1e-14
     assert np.isnan(table.loc["y", "se"])
 
@@ -296,6 +297,10 @@ def test_linear_reparameterization_equals_a_refit_of_the_transformed_design(fami
     assert_close(new.information("observed"), refit.information("observed"), 1e-8)
     assert_close(new.information("expected"), refit.information("expected"), 1e-8)
     assert_close(new.jacobian.loc["GPA"], [0.0, 1.0, 1.0, 0.0], 0.0)
+    # the delta method in the new coordinates is the refit's
+    difference = new.delta(lambda q: q["GPA"] - q["TUCE_minus_GPA"], name="d")
+    again = refit.delta(lambda q: q["GPA"] - q["TUCE_minus_GPA"], name="d")
+    assert_close(difference, again, 1e-8)
 
 
 def test_reparameterized_is_immutable_and_copies(spector_logit):
