@@ -393,7 +393,7 @@ def jeffreys(result, theta=None) -> float:
     --------
     >>> import fisherkit as fk
     >>> res = fk.fit("GRADE ~ 1", data=fk.datasets.load("spector"), family="poisson")
-    >>> round(jeffreys(res, {"Intercept": 0.0}) - 0.5 * np.log(32.0), 12)   # I = n e^b
+    >>> round(jeffreys(res, {"Intercept": 0.0}) - 0.5 * float(np.log(32.0)), 12)   # I = n e^b
     0.0
     """
     from .expected import expected_information
