@@ -101,6 +101,9 @@ def expected_information(model: Model, theta: np.ndarray, *, method: str = "auto
     >>> info.method, bool(np.allclose(info.matrix, res.information("observed").to_numpy()))
     ('closed', True)
     """
+    if hasattr(model, "expected_information"):  # rows in Dask partitions sum their own
+        return model.expected_information(theta, method=method, draws=draws, seed=seed,
+                                          tail=tail, max_terms=max_terms)
     family = model.family
     E = model.eta_matrix(theta)
     closed = family.expected_weights(E, model.data.aux) if method in ("auto", "closed") else None

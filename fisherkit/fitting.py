@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -35,6 +36,8 @@ def _check_separation(model: Model, theta: np.ndarray) -> int:
     family = model.family
     if family.name not in ("logit", "probit", "binomial"):
         return 0
+    if not isinstance(model, Model):  # rows in Dask partitions: counted partition by partition
+        return model.count_separated(theta)
     eta = model.eta_matrix(theta)[:, 0]
     y = model.data.y / model.data.aux.get("trials", 1.0)
     with np.errstate(all="ignore"):
@@ -53,7 +56,10 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     ----------
     formula : str
         ``"outcome ~ terms"``, in formulaic syntax (``C(x)``, ``a:b``, ``np.log(x)``).
-    data : pandas.DataFrame
+    data : pandas.DataFrame, dask DataFrame or str
+        A Dask DataFrame, or a path to parquet data, is fitted partition by partition with
+        the same results (see :func:`fisherkit.distributed.distributed_model` for
+        ``client=``, ``levels=`` and ``retries=``).
     family : str or Family
         A built-in family name (``"normal"``, ``"logit"``, ``"probit"``, ``"binomial"``,
         ``"poisson"``, ``"negbin"``, ``"gamma"``, ``"exponential"``, ``"weibull"``,
@@ -119,8 +125,14 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     if not (isinstance(tol, (float, int)) and tol > 0):
         raise SpecificationError(f"The 'tol' must be a positive number; got {tol!r}.")
     data_kwargs = {k: v for k, v in (("trials", trials), ("event", event)) if v is not None}
-    model = Model(family, build_data(formula, data, family, offset=offset, missing=missing,
-                                     cluster=cluster, **data_kwargs, **aux))
+    if isinstance(data, (str, os.PathLike)) or type(data).__module__.startswith("dask"):
+        from .distributed import distributed_model
+        model = distributed_model(formula, data, family, offset=offset, missing=missing,
+                                  cluster=cluster, method=method, options=options,
+                                  **data_kwargs, **aux)
+    else:
+        model = Model(family, build_data(formula, data, family, offset=offset, missing=missing,
+                                         cluster=cluster, **data_kwargs, **aux))
     theta0 = model.start_values() if start is None else np.asarray(start, dtype=float)
     if theta0.shape != (model.n_params,):
         raise SpecificationError(f"The 'start' must have {model.n_params} values "

@@ -148,7 +148,8 @@ def _is_plain_numeric(col: pd.Series) -> bool:
 
 
 def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
-               missing: str = "drop", cluster=None, **aux_columns) -> ModelData:
+               missing: str = "drop", cluster=None, check_design: bool = True,
+               **aux_columns) -> ModelData:
     """Arrays for ``family`` from ``formula`` evaluated on ``data``.
 
     Parameters
@@ -163,6 +164,10 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
         What to do with rows that have a missing value in a used column.
     cluster : str or array-like, optional
         Group labels for cluster-robust covariance.
+    check_design : bool
+        Check that the design identifies the model (no constant or duplicated columns, more
+        rows than parameters). One partition of a larger data set is not checked alone:
+        :mod:`fisherkit.distributed` checks the whole instead.
     **aux_columns
         The family's extra data by name (``trials=``, ``event=``).
 
@@ -264,7 +269,8 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
         built = plain[key] or _formulaic_design(part, frame, family.drop_intercept and key == main,
                                                 key)
         X, cols, spec = built
-        _check_design(X, cols, key)
+        if check_design:
+            _check_design(X, cols, key)
         designs[key], specs[key] = X, spec
         names[key] = cols if key == main else tuple(f"{key}:{c}" for c in cols)
 
@@ -273,7 +279,7 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
         aux.setdefault(key, make(n))
     family.check_support(y, aux, lhs)
     n_params = sum(X.shape[1] for X in designs.values()) + len(family.params) - len(predictors)
-    if n <= n_params:
+    if check_design and n <= n_params:
         raise DataError(f"{n} usable rows for at least {n_params} parameters; the model needs more "
                         "rows than parameters.")
     offsets = {k: None for k in predictors}

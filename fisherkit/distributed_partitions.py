@@ -1,0 +1,312 @@
+"""The work done on one partition of a Dask fit, and how partial results add up.
+
+Every function here takes one pandas partition and returns small pieces: the
+log-likelihood, the score, ``p x p`` matrices, scores summed by cluster label. The pieces
+are computed by the in-memory code (:func:`fisherkit.formula.build_data` and
+:class:`fisherkit.model.Model` on the partition's rows), so a sum over partitions is the
+in-memory answer up to the order of floating-point additions.
+
+Categorical columns are made pandas Categoricals with levels fixed before any design is
+built, so that formulaic gives every partition the same columns; a value outside those
+levels is an error naming the column, the level and the partition.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from formulaic import Formula
+
+from .exceptions import DataError, SpecificationError
+from .expected import expected_information
+from .families import FAMILIES, make_family
+from .family import Family
+from .formula import ModelData, build_data
+from .model import Model
+from .parameters import Predictor
+
+__all__ = ["PartitionSpec", "formula_variables", "categorical_candidates", "scan_partition",
+           "summarize_partition", "pooled_start", "partition_pieces", "combine_pieces", "Failure"]
+
+#: autograd keeps its trace stack in a global, so two threads must not differentiate at
+#: once; partitions in one process take turns (reading and design building overlap)
+AUTOGRAD_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PartitionSpec:
+    """What every partition needs to build its part of the model."""
+
+    formula: str
+    family: Family
+    categories: dict = field(default_factory=dict)
+    outcome_levels: tuple | None = None
+    offset: str | None = None
+    cluster: str | None = None
+    aux: dict = field(default_factory=dict)
+    missing: str = "drop"
+
+    def __reduce__(self):
+        # A built-in family travels by name and is rebuilt where it is unpickled: its links
+        # hold autograd primitives, which pickling by value would copy without their
+        # derivative rules.
+        fields = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "family"}
+        name = self.family.name
+        if name in FAMILIES and type(self.family) is FAMILIES[name][0]:
+            return _rebuild_spec, (fields, (name, self.family.link.name))
+        return _rebuild_spec, (fields, self.family)
+
+
+def _rebuild_spec(fields: dict, family) -> PartitionSpec:
+    if isinstance(family, tuple):
+        family = partition_family(make_family(*family), fields["outcome_levels"])
+    return PartitionSpec(family=family, **fields)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A piece that could not be computed (kept until someone asks for it)."""
+
+    error: BaseException
+
+
+class _FixedLevels:
+    """An ordinal outcome coded against levels learned from the whole data set.
+
+    A partition need not hold every level; the whole data set is checked once instead.
+    """
+
+    def __init__(self, levels: tuple):
+        self.levels = levels
+
+    def __call__(self, y: pd.Series, column: str):
+        codes = pd.Categorical(y, categories=list(self.levels)).codes
+        unseen = codes < 0
+        if unseen.any():
+            raise DataError(f"The outcome column {column!r} holds the level "
+                            f"{y[unseen].iloc[0]!r}, not among the levels {list(self.levels)} "
+                            "seen when the levels were learned.")
+        return codes.astype(float), self.levels
+
+
+def partition_family(family: Family, outcome_levels: tuple | None) -> Family:
+    """The family as partitions use it: an ordinal outcome keeps the global levels."""
+    if outcome_levels is None:
+        return family
+    fixed = copy.copy(family)
+    fixed.prepare_outcome = _FixedLevels(tuple(outcome_levels))
+    return fixed
+
+
+def formula_variables(formula: str, family: Family) -> tuple[str, list[str]]:
+    """The outcome column expression and every formula part (main and extra predictors)."""
+    if not isinstance(formula, str) or "~" not in formula:
+        raise SpecificationError(f"The formula must read 'outcome ~ terms'; got {formula!r}.")
+    lhs, rhs = (part.strip() for part in formula.split("~", 1))
+    parts = [lhs or "1", rhs]
+    for spec in family.params.values():
+        if isinstance(spec, Predictor) and spec.formula is not None:
+            parts.append(spec.formula.lstrip("~ ").strip() or "1")
+    return lhs, parts
+
+
+def categorical_candidates(parts: list[str]) -> tuple[list[str], set[str]]:
+    """Variables the formula uses, and those it uses only inside ``C(...)``."""
+    used, wrapped = [], set()
+    for part in parts:
+        used += [str(v) for v in Formula(part).required_variables]
+        for name in re.findall(r"\bC\(\s*([A-Za-z_][A-Za-z0-9_.]*)", part):
+            rest = re.sub(r"\bC\(\s*" + re.escape(name) + r"\b", "", part)
+            if not re.search(r"(?<![\w.])" + re.escape(name) + r"(?![\w.])", rest):
+                wrapped.add(name)
+    return list(dict.fromkeys(sorted(used))), wrapped
+
+
+def scan_partition(frame: pd.DataFrame, columns: list[str]) -> dict:
+    """The distinct values of some columns in one partition (missing values left out)."""
+    return {c: pd.unique(frame[c].dropna()) for c in columns}
+
+
+def _with_levels(frame: pd.DataFrame, k: int, spec: PartitionSpec) -> pd.DataFrame:
+    """The partition with categorical columns coded against the fixed levels."""
+    if not spec.categories:
+        return frame
+    frame = frame.copy(deep=False)
+    for column, levels in spec.categories.items():
+        values = frame[column]
+        unseen = values.notna() & ~values.isin(list(levels))
+        if unseen.any():
+            raise DataError(f"The column {column!r} holds the level {values[unseen].iloc[0]!r} "
+                            f"in partition {k}, which is not among its levels {list(levels)} "
+                            "(levels are fixed before the fit: learned from the data or given "
+                            "as levels=).")
+        frame[column] = pd.Categorical(values, categories=list(levels))
+    return frame
+
+
+def partition_data(frame: pd.DataFrame, k: int, spec: PartitionSpec) -> ModelData:
+    """The model data of one partition, with errors that name the partition."""
+    frame = _with_levels(frame, k, spec)
+    try:
+        return build_data(spec.formula, frame, spec.family, offset=spec.offset,
+                          missing=spec.missing, cluster=spec.cluster, check_design=False,
+                          **spec.aux)
+    except (DataError, SpecificationError) as exc:
+        raise type(exc)(f"In partition {k}: {exc}") from None
+
+
+def _digest(column: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(column).tobytes(), digest_size=16).digest()
+
+
+def summarize_partition(frame: pd.DataFrame, k: int, spec: PartitionSpec,
+                        sample_rows: int) -> dict:
+    """Rows used and dropped, each design column's range and fingerprint, and up to
+    ``sample_rows`` evenly spaced rows (for the whole data set's checks and start)."""
+    data = partition_data(frame, k, spec)
+    n = data.n_obs
+    columns = {}
+    for key, X in data.designs.items():
+        if n:
+            columns[key] = (X.min(axis=0), X.max(axis=0), [_digest(X[:, j]) for j in
+                                                            range(X.shape[1])])
+        else:
+            width = X.shape[1]
+            columns[key] = (np.full(width, np.inf), np.full(width, -np.inf), [b""] * width)
+    rows = np.unique(np.linspace(0, n - 1, min(n, sample_rows)).round().astype(int))
+    return {"n_obs": n, "n_dropped": data.n_dropped, "columns": columns,
+            "sample": data.take(rows)}
+
+
+def pooled_start(family: Family, samples: list[ModelData]) -> np.ndarray:
+    """Starting values from the rows sampled in every partition (all rows of a small data
+    set, so that the start is the in-memory one)."""
+    def join(arrays):
+        return None if arrays[0] is None else np.concatenate(arrays)
+    first = samples[0]
+    pooled = ModelData(
+        y=join([s.y for s in samples]),
+        designs={k: join([s.designs[k] for s in samples]) for k in first.designs},
+        column_names=first.column_names,
+        offsets={k: join([s.offsets[k] for s in samples]) for k in first.offsets},
+        aux={k: join([s.aux[k] for s in samples]) for k in first.aux}, levels=first.levels,
+        outcome=first.outcome, specs=first.specs)
+    with AUTOGRAD_LOCK:
+        return Model(family, pooled).start_values()
+
+
+def _seeded(options: dict, k: int) -> dict:
+    """Monte Carlo draws in partition ``k`` from their own stream of the given seed."""
+    seed = options.get("seed", 0)
+    if isinstance(seed, np.random.Generator):
+        seed = int(seed.integers(2**63))
+    return {**options, "seed": np.random.default_rng([0 if seed is None else int(seed), k])}
+
+
+def _group_sums(model: Model, theta: np.ndarray) -> pd.DataFrame:
+    labels = model.data.cluster
+    sums = model.group_scores(theta, labels)
+    return pd.DataFrame(sums, index=pd.Index(np.unique(labels)))
+
+
+def _piece(name, model: Model, theta: np.ndarray, k: int):
+    if name == "loglik":
+        return model.loglik(theta)
+    if name == "opg":
+        return model.opg(theta)
+    if name == "groups":
+        return _group_sums(model, theta)
+    if name == "separated":
+        from .fitting import _check_separation
+        return _check_separation(model, theta)
+    info = expected_information(model, theta, **_seeded(dict(name[1]), k))
+    return {"matrix": info.matrix, "method": info.method, "tail_bound": info.tail_bound,
+            "mc_var": None if info.mc_se is None else info.mc_se ** 2, "draws": info.draws}
+
+
+def partition_pieces(frame: pd.DataFrame, k: int, spec: PartitionSpec, theta: np.ndarray,
+                     want: tuple, soft: tuple = ()) -> dict:
+    """The requested pieces of one partition at ``theta``.
+
+    ``soft`` pieces that fail are returned as :class:`Failure` (raised later, if asked
+    for), so that one unavailable kind of information does not stop the others.
+    """
+    data = partition_data(frame, k, spec)
+    out = {"n_obs": data.n_obs}
+    if data.n_obs == 0:
+        return out
+    model = Model(spec.family, data)
+    with AUTOGRAD_LOCK, np.errstate(all="ignore"):
+        if "score" in want or "hessian" in want:
+            out["loglik"], out["score"], hessian = model.derivatives(theta, "hessian" in want)
+            if hessian is not None:
+                out["hessian"] = hessian
+        for name in want:
+            if name in out or name in ("score", "hessian"):
+                continue
+            try:
+                out[name] = _piece(name, model, theta, k)
+            except Exception as exc:
+                if name not in soft:
+                    raise
+                out[name] = Failure(exc)
+    return out
+
+
+def _combine_expected(parts: list):
+    failed = [p for p in parts if isinstance(p, Failure)]
+    if failed:
+        return failed[0]
+    mc = [p["mc_var"] for p in parts]
+    return {"matrix": sum(p["matrix"] for p in parts), "method": parts[0]["method"],
+            "tail_bound": max(p["tail_bound"] for p in parts),
+            "mc_var": None if mc[0] is None else sum(mc), "draws": parts[0]["draws"]}
+
+
+def combine_pieces(*pieces: dict) -> dict:
+    """Partial pieces of several partitions added up (the reduction of every pass)."""
+    out = {"n_obs": sum(p["n_obs"] for p in pieces)}
+    names = {name for p in pieces for name in p if name != "n_obs"}
+    for name in names:
+        parts = [p[name] for p in pieces if name in p]
+        if any(isinstance(part, Failure) for part in parts) and not isinstance(name, tuple):
+            out[name] = next(part for part in parts if isinstance(part, Failure))
+        elif name == "groups":
+            out[name] = pd.concat(parts).groupby(level=0, sort=True).sum()
+        elif isinstance(name, tuple):
+            out[name] = _combine_expected(parts)
+        else:
+            out[name] = sum(parts[1:], parts[0])
+    return out
+
+
+def check_whole_design(summaries: list[dict], names: dict, n_params: int) -> None:
+    """The in-memory checks on the whole data set: constant or identical design columns,
+    more rows than parameters (see :func:`fisherkit.formula.build_data`)."""
+    for key, cols in names.items():
+        lo = np.min([s["columns"][key][0] for s in summaries], axis=0)
+        hi = np.max([s["columns"][key][1] for s in summaries], axis=0)
+        constant = np.flatnonzero(lo == hi)
+        plain = [c.split(":", 1)[1] if ":" in c and c.startswith(f"{key}:") else c for c in cols]
+        if len(constant) > 1 or (len(constant) == 1 and "Intercept" in plain
+                                 and plain[constant[0]] != "Intercept"):
+            offenders = [plain[j] for j in constant if plain[j] != "Intercept"]
+            raise DataError(f"The column(s) {offenders} of the {key!r} design are constant and "
+                            "so confounded with the intercept; drop them.")
+        seen = {}
+        for j in range(len(cols)):
+            fingerprint = tuple(s["columns"][key][2][j] for s in summaries if s["n_obs"])
+            if fingerprint in seen:
+                raise DataError(f"The columns {plain[seen[fingerprint]]!r} and {plain[j]!r} of "
+                                f"the {key!r} design are identical; drop one.")
+            seen[fingerprint] = j
+    n = sum(s["n_obs"] for s in summaries)
+    if n <= n_params:
+        raise DataError(f"{n} usable rows for at least {n_params} parameters; the model needs more "
+                        "rows than parameters.")
