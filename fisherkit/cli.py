@@ -1,4 +1,5 @@
-"""Command line: ``fisherkit fit`` prints a summary table; ``fisherkit datasets`` lists data."""
+"""Command line: ``fisherkit fit`` prints a summary table, ``fisherkit compare`` a table of
+optimizers (and saves its plots), ``fisherkit datasets`` lists the shipped data."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import warnings
 import pandas as pd
 
 from . import datasets
-from .exceptions import FisherkitWarning
+from .compare import DEFAULT_METHODS, compare
+from .exceptions import FisherkitWarning, SpecificationError
 from .fitting import fit
 
 __all__ = ["main"]
@@ -32,8 +34,125 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--event", help="column: 1 event observed, 0 right-censored")
     f.add_argument("--cluster", help="column of cluster labels")
     f.add_argument("--alpha", type=float, default=0.05)
+    c = sub.add_parser("compare", help="fit one model with several optimizers and compare")
+    source = c.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", help="a shipped data set (see 'fisherkit datasets')")
+    source.add_argument("--csv", help="path to a CSV file")
+    c.add_argument("--formula", required=True, help="'outcome ~ terms'")
+    c.add_argument("--family", default="normal")
+    c.add_argument("--link")
+    c.add_argument("--offset", help="column added to the linear predictor")
+    c.add_argument("--trials", help="column of binomial trials")
+    c.add_argument("--event", help="column: 1 event observed, 0 right-censored")
+    c.add_argument("--methods", default=",".join(DEFAULT_METHODS),
+                   help="comma-separated optimizers (default: all)")
+    c.add_argument("--maxiter", default="100",
+                   help="iteration budget: N for every method, or e.g. '100,gradient=5000'")
+    c.add_argument("--tol", default="1e-10",
+                   help="tolerance: one value, or e.g. '1e-10,gradient=1e-12'")
+    c.add_argument("--option", action="append", default=[], metavar="METHOD.KEY=VALUE",
+                   help="optimizer setting, e.g. natural_gradient.learning_rate=0.5 (repeatable)")
+    c.add_argument("--plot-convergence", metavar="FILE.png",
+                   help="save the log-likelihood gap per iteration")
+    c.add_argument("--plot-paths", metavar="FILE.png",
+                   help="save the optimizers' paths over the log-likelihood contours")
+    c.add_argument("--params", help="the two parameters of --plot-paths, 'A,B'")
+    c.add_argument("--profile", action="store_true",
+                   help="contours with the other parameters profiled out, not held")
     sub.add_parser("datasets", help="list the shipped data sets")
     return parser
+
+
+def _number(text: str, kind, what: str):
+    try:
+        return kind(text)
+    except ValueError:
+        raise SpecificationError(f"The {what} must be a number; got {text!r}.") from None
+
+
+def _per_method(text: str, kind, what: str):
+    """'N' for every method, or 'N,method=M,...': a default and per-method values."""
+    default, per = None, {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if "=" in part:
+            method, value = part.split("=", 1)
+            per[method.strip()] = _number(value.strip(), kind, f"--{what} of {method.strip()}")
+        else:
+            default = _number(part, kind, f"--{what}")
+    return default, per
+
+
+def _budget(text: str, methods, kind, what: str):
+    default, per = _per_method(text, kind, what)
+    unknown = sorted(set(per) - set(methods))
+    if unknown:
+        raise SpecificationError(f"--{what} names methods not compared: {unknown}.")
+    return {m: per.get(m, default) for m in methods if per.get(m, default) is not None}
+
+
+def _options(items: list[str]) -> dict:
+    """'method.key=value' settings; values are numbers where they parse as numbers."""
+    options: dict = {}
+    for item in items:
+        target, sep, value = item.partition("=")
+        method, dot, key = target.partition(".")
+        if not (sep and dot and method and key):
+            raise SpecificationError(f"An --option is 'METHOD.KEY=VALUE'; got {item!r}.")
+        for kind in (int, float):
+            try:
+                value = kind(value)
+                break
+            except ValueError:
+                continue
+        options.setdefault(method, {})[key] = value
+    return options
+
+
+def _load(args) -> pd.DataFrame:
+    return datasets.load(args.dataset) if args.dataset else pd.read_csv(args.csv)
+
+
+def _compare(args) -> int:
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if args.plot_paths and not args.params:
+        raise SpecificationError("--plot-paths needs --params A,B (two parameter names).")
+    params = [p.strip() for p in args.params.split(",")] if args.params else None
+    if params is not None and len(params) != 2:
+        raise SpecificationError(f"--params takes two names, 'A,B'; got {args.params!r}.")
+    maxiter = _budget(args.maxiter, methods, int, "maxiter")
+    tol = _budget(args.tol, methods, float, "tol")
+    kwargs = {k: getattr(args, k) for k in ("link", "offset", "trials", "event")
+              if getattr(args, k) is not None}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FisherkitWarning)
+        table = compare(args.formula, _load(args), args.family, methods=methods,
+                        maxiter=maxiter, tol=tol, options=_options(args.option), **kwargs)
+    best = table.attrs["results"][table.attrs["best"]]
+    print(f"family: {best.model.family.name}   formula: {args.formula}   n_obs: {best.n_obs}")
+    print(f"best: {table.attrs['best']}   loglik: {best.loglik:.6f}")
+    shown = table.drop(columns=[c for c in ("passes",) if table[c].isna().all()])
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(shown.to_string(float_format=lambda v: f"{v:.6g}",
+                              formatters={"loglik": lambda v: f"{v:.10g}"}))
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    if args.plot_convergence or args.plot_paths:
+        import matplotlib
+        matplotlib.use("Agg")  # files only: no display needed
+        import matplotlib.pyplot as plt
+
+        from .plotting import plot_convergence, plot_paths
+        for path, draw in ((args.plot_convergence, lambda ax: plot_convergence(table, ax=ax)),
+                           (args.plot_paths, lambda ax: plot_paths(table, params, ax=ax,
+                                                                   profile=args.profile))):
+            if path:
+                fig, ax = plt.subplots(figsize=(6.5, 5))
+                draw(ax)
+                fig.tight_layout()
+                fig.savefig(path, dpi=120)
+                plt.close(fig)
+                print(f"saved: {path}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
             frame = datasets.load(name)
             print(f"{name:12s} {len(frame):6d} rows  {', '.join(frame.columns)}")
         return 0
-    data = datasets.load(args.dataset) if args.dataset else pd.read_csv(args.csv)
+    if args.command == "compare":
+        return _compare(args)
+    data = _load(args)
     options = {k: getattr(args, k) for k in ("link", "offset", "trials", "event", "cluster")
                if getattr(args, k) is not None}
     with warnings.catch_warnings(record=True) as caught:

@@ -1,0 +1,374 @@
+"""Plots of how optimizers converge: the log-likelihood gap per iteration, and the paths
+they take over the log-likelihood surface of two parameters.
+
+matplotlib is imported inside the functions, so that fisherkit imports without it
+(``pip install fisherkit[plot]``). Each function draws into ``ax`` when given one, otherwise
+into a new figure, and returns the Axes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import FisherkitWarning, SpecificationError, user_stacklevel
+from .optimize import newton_direction
+from .parameters import CutPoints, Predictor, Scalar
+
+__all__ = ["plot_convergence", "plot_paths", "loglik_grid", "loglik_gaps", "natural_path"]
+
+X_AXES = ("iteration", "passes", "elapsed")
+
+
+def _new_axes(ax):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+    return plt.subplots(figsize=(6, 4.5))[1]
+
+
+def _traces(source) -> dict[str, pd.DataFrame]:
+    """Method name to trace, from a ``compare`` table or a mapping of results or traces."""
+    if isinstance(source, pd.DataFrame) and "traces" in source.attrs:
+        return {m: source.attrs["traces"][m] for m in source.attrs["traces"]}
+    if isinstance(source, Mapping) and source:
+        out = {}
+        for name, value in source.items():
+            trace = value if isinstance(value, pd.DataFrame) else getattr(value, "trace", None)
+            if not isinstance(trace, pd.DataFrame) or "loglik" not in trace.columns:
+                raise SpecificationError(f"The entry {name!r} is neither a fit result nor a "
+                                         "trace with a 'loglik' column.")
+            out[str(name)] = trace
+        return out
+    raise SpecificationError("Give a table from fk.compare or a non-empty mapping from "
+                             "method name to fit result or trace.")
+
+
+def _results(source) -> dict:
+    """Method name to fit result, from a ``compare`` table or a mapping of results."""
+    if isinstance(source, pd.DataFrame) and "results" in source.attrs:
+        return dict(source.attrs["results"])
+    if hasattr(source, "optimize_result"):
+        return {source.method: source}
+    if isinstance(source, Mapping) and source:
+        bad = [k for k, v in source.items() if not hasattr(v, "optimize_result")]
+        if not bad:
+            return dict(source)
+    raise SpecificationError("Optimizer paths need fit results: a table from fk.compare, a "
+                             "fit result or a mapping from method name to fit result.")
+
+
+def loglik_gaps(source, best_loglik: float | None = None) -> dict[str, pd.Series]:
+    """Best log-likelihood minus each trace row's, per method, as plotted.
+
+    ``best_loglik`` defaults to the highest log-likelihood in any trace. Gaps below the
+    rounding level of the log-likelihood, ``eps * (1 + |best|)``, are set to that level,
+    which a log scale can show.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> table = fk.compare("GRADE ~ GPA", fk.datasets.load("spector"), "logit",
+    ...                    methods=("newton", "bfgs"))
+    >>> gaps = loglik_gaps(table)
+    >>> bool(gaps["newton"].iloc[0] > gaps["newton"].iloc[-1])
+    True
+    """
+    traces = _traces(source)
+    if best_loglik is None:
+        best_loglik = max(float(np.nanmax(t["loglik"])) for t in traces.values())
+    floor = np.finfo(float).eps * (1.0 + abs(best_loglik))
+    return {m: np.maximum(best_loglik - t["loglik"].astype(float), floor).rename("loglik_gap")
+            for m, t in traces.items()}
+
+
+def plot_convergence(source, *, x: str = "iteration", best_loglik: float | None = None,
+                     ax=None):
+    """Log-likelihood gap to the best fit per iteration, on a log scale, a line per method.
+
+    Parameters
+    ----------
+    source : DataFrame or mapping
+        A table from :func:`fisherkit.compare`, or a mapping from method name to a fit
+        result or a trace.
+    x : {"iteration", "passes", "elapsed"}
+        The horizontal axis: iterations, passes over the data (where the traces count
+        them) or seconds.
+    best_loglik : float, optional
+        The reference maximum; by default the highest log-likelihood in any trace. See
+        :func:`loglik_gaps` for how gaps at rounding level are drawn.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fisherkit as fk
+    >>> table = fk.compare("GRADE ~ GPA", fk.datasets.load("spector"), "logit",
+    ...                    methods=("newton", "gradient"), maxiter={"gradient": 50})
+    >>> ax = fk.plotting.plot_convergence(table)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['newton', 'gradient']
+    """
+    if x not in X_AXES:
+        raise SpecificationError(f"The 'x' axis must be one of {list(X_AXES)}; got {x!r}.")
+    traces = _traces(source)
+    missing = [m for m, t in traces.items() if x not in t.columns]
+    if missing:
+        raise SpecificationError(f"The traces of {missing} have no {x!r} column.")
+    gaps = loglik_gaps(traces, best_loglik)
+    ax = _new_axes(ax)
+    for method, trace in traces.items():
+        ax.plot(trace[x].to_numpy(dtype=float), gaps[method].to_numpy(), marker="o",
+                markersize=2.5, linewidth=1.2, label=method)
+    ax.set_yscale("log")
+    ax.set_xlabel({"iteration": "iteration", "passes": "passes over the data",
+                   "elapsed": "seconds"}[x])
+    ax.set_ylabel("best log-likelihood - log-likelihood")
+    ax.legend(frameon=False)
+    return ax
+
+
+# ---- the log-likelihood surface of two parameters ------------------------------------
+
+def _to_working(model, natural: np.ndarray) -> np.ndarray:
+    """Working vector of a natural one, block by block (built-in and custom families)."""
+    theta = np.empty(model.n_params)
+    for b in model.blocks:
+        v = natural[b.start:b.stop]
+        if isinstance(b.spec, Predictor):
+            theta[b.start:b.stop] = v
+        elif isinstance(b.spec, Scalar):
+            theta[b.start] = b.spec.to_working(v[0])
+        else:
+            theta[b.start:b.stop] = CutPoints.to_working(v)
+    return theta
+
+
+def _coordinate(model, index: int, name: str, need_single: bool):
+    """Checks that the natural parameter ``index`` can be set on a grid."""
+    blocks = getattr(model, "blocks", None)
+    if blocks is None:
+        raise SpecificationError("Likelihood surfaces need a model of a family "
+                                 f"(fk.fit); {type(model).__name__} has no parameter blocks.")
+    if need_single:
+        block = next(b for b in blocks if b.start <= index < b.stop)
+        if isinstance(block.spec, CutPoints):
+            raise SpecificationError(f"profile=True needs parameters that are each one "
+                                     f"working coordinate; the cut point {name!r} is not.")
+
+
+def _profile_point(model, theta, free, steps):
+    """A few safeguarded Newton steps on the free coordinates; the log-likelihood reached."""
+    loglik, score, hess = model.derivatives(theta)
+    for _ in range(steps):
+        if not np.isfinite(loglik):
+            break
+        direction, _ = newton_direction(score[free], hess[np.ix_(free, free)])
+        if float(score[free] @ direction) < 1e-12 * (1.0 + abs(loglik)):
+            break
+        t = 1.0
+        for _ in range(30):
+            trial = theta.copy()
+            trial[free] += t * direction
+            values = model.derivatives(trial)
+            if np.isfinite(values[0]) and values[0] >= loglik:
+                theta, (loglik, score, hess) = trial, values
+                break
+            t *= 0.5
+        else:
+            break
+    return loglik, theta
+
+
+def loglik_grid(result, params: Sequence[str], x_values, y_values, *, profile: bool = False,
+                newton_steps: int = 6) -> pd.DataFrame:
+    """The log-likelihood on a grid of two natural-scale parameters.
+
+    Parameters
+    ----------
+    result : FitResult
+        The fit whose model and estimate are used.
+    params : pair of str
+        Parameter names, as in ``result.params``: the horizontal and the vertical one.
+    x_values, y_values : array-like
+        Grid values of the two parameters on their natural scale.
+    profile : bool
+        False: the other parameters held at the estimate (one pass over the data per grid
+        point). True: maximized at every grid point by up to ``newton_steps`` Newton
+        steps, warm-started from the neighbouring point (up to ``newton_steps + 1`` passes
+        per point, each with a Hessian).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows are ``y_values``, columns ``x_values`` (the layout of ``matplotlib.contour``);
+        NaN where the grid point is outside the model's domain.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ GPA + PSI", data=fk.datasets.load("spector"), family="logit")
+    >>> grid = loglik_grid(res, ["GPA", "PSI"], [res.params["GPA"]], [res.params["PSI"]])
+    >>> bool(abs(grid.iloc[0, 0] - res.loglik) < 1e-9)
+    True
+    """
+    model = result.model
+    names = list(result.names)
+    params = list(params)
+    if len(params) != 2 or params[0] == params[1]:
+        raise SpecificationError(f"The 'params' must be two different parameter names; got "
+                                 f"{params!r}.")
+    for name in params:
+        if name not in names:
+            raise SpecificationError(f"Unknown parameter {name!r}; the parameters are {names}.")
+    i, j = names.index(params[0]), names.index(params[1])
+    for index, name in ((i, params[0]), (j, params[1])):
+        _coordinate(model, index, name, need_single=profile)
+    xs, ys = np.asarray(x_values, dtype=float), np.asarray(y_values, dtype=float)
+    natural = np.asarray(result.params, dtype=float)
+    free = np.array([k for k in range(model.n_params) if k not in (i, j)], dtype=int)
+    values = np.full((len(ys), len(xs)), np.nan)
+    start = np.array(result.theta, dtype=float)
+    for r, yv in enumerate(ys):
+        # serpentine order: every point starts from its neighbour's profiled values
+        columns = range(len(xs)) if r % 2 == 0 else range(len(xs) - 1, -1, -1)
+        for c in columns:
+            point = natural.copy()
+            point[i], point[j] = xs[c], yv
+            with np.errstate(all="ignore"):
+                theta = _to_working(model, point)
+                if not np.all(np.isfinite(theta)):
+                    continue
+                if profile and len(free):
+                    theta[free] = start[free]
+                    loglik, theta = _profile_point(model, theta, free, newton_steps)
+                    if np.isfinite(loglik):
+                        start = theta
+                else:
+                    loglik = model.loglik(theta)
+            values[r, c] = loglik if np.isfinite(loglik) else np.nan
+    return pd.DataFrame(values, index=pd.Index(ys, name=params[1]),
+                        columns=pd.Index(xs, name=params[0]))
+
+
+def natural_path(result, params: Sequence[str]) -> np.ndarray:
+    """The optimizer's path in two natural-scale parameters, ``n_rows x 2`` (a row per
+    trace row).
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ GPA + PSI", data=fk.datasets.load("spector"), family="logit")
+    >>> natural_path(res, ["GPA", "PSI"]).shape == (len(res.trace), 2)
+    True
+    """
+    path = result.optimize_result.path
+    names = list(result.names)
+    index = [names.index(p) for p in params]
+    natural = np.array([np.asarray(result.model.to_natural(row), dtype=float) for row in path])
+    return natural[:, index]
+
+
+def plot_paths(source, params: Sequence[str], *, methods: Sequence[str] | None = None,
+               profile: bool = False, grid_size: int = 41, levels: int = 10,
+               limits=None, newton_steps: int = 6, ax=None):
+    """Optimizer paths over the log-likelihood contours of two parameters.
+
+    Parameters
+    ----------
+    source : DataFrame, FitResult or mapping
+        A table from :func:`fisherkit.compare`, one fit result, or a mapping from method
+        name to fit result (all of one model and data set).
+    params : pair of str
+        The horizontal and vertical parameter, by name; both axes are on their natural
+        scale (``sigma``, not ``log(sigma)``), and so are the paths.
+    methods : sequence of str, optional
+        Paths to draw; all by default.
+    profile : bool
+        Contours with the other parameters held at the best estimate (default) or
+        maximized at each grid point (see :func:`loglik_grid` for the cost).
+    grid_size : int
+        Grid points along each axis.
+    levels : int
+        Contours, at gaps below the best log-likelihood spaced geometrically from 0.5 to
+        the largest gap on the grid.
+    limits : pair of (low, high), optional
+        Axis ranges; by default the paths and three standard errors around the estimate.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fisherkit as fk
+    >>> table = fk.compare("GRADE ~ GPA + PSI", fk.datasets.load("spector"), "logit",
+    ...                    methods=("newton", "gradient"), maxiter={"gradient": 30})
+    >>> ax = fk.plotting.plot_paths(table, ["GPA", "PSI"], grid_size=15)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['newton', 'gradient', 'maximum']
+    """
+    results = _results(source)
+    # a method keeps its colour whichever subset is drawn
+    colours = {m: f"C{k}" for k, m in enumerate(results)}
+    if methods is not None:
+        unknown = [m for m in methods if m not in results]
+        if unknown:
+            raise SpecificationError(f"No fit for method(s) {unknown}; have {list(results)}.")
+        results = {m: results[m] for m in methods}
+    if not (isinstance(grid_size, (int, np.integer)) and grid_size >= 2):
+        raise SpecificationError(f"The 'grid_size' must be an integer >= 2; got {grid_size!r}.")
+    best = max(results.values(), key=lambda r: r.loglik)
+    paths = {}
+    for method, res in results.items():
+        if res.optimize_result.path is None:
+            warnings.warn(f"The {method} fit kept no path; it is not drawn.", FisherkitWarning,
+                          stacklevel=user_stacklevel())
+            continue
+        paths[method] = natural_path(res, params)
+    estimate = best.params[list(params)].to_numpy(dtype=float)
+    if limits is None:
+        se = best.se[list(params)].to_numpy(dtype=float)
+        se = np.where(np.isfinite(se) & (se > 0), se, np.maximum(np.abs(estimate), 1.0))
+        points = np.vstack([estimate - 3 * se, estimate + 3 * se, *paths.values()])
+        points = points[np.all(np.isfinite(points), axis=1)]
+        low, high = points.min(axis=0), points.max(axis=0)
+        pad = 0.05 * (high - low)
+        limits = list(zip(low - pad, high + pad))
+    xs = np.linspace(*limits[0], grid_size)
+    ys = np.linspace(*limits[1], grid_size)
+    grid = loglik_grid(best, params, xs, ys, profile=profile, newton_steps=newton_steps)
+    z = grid.to_numpy()
+    top = max(best.loglik, float(np.nanmax(z)))
+    largest_gap = top - float(np.nanmin(z))
+    gaps = (np.geomspace(0.5, largest_gap, levels) if largest_gap > 0.5
+            else np.linspace(largest_gap / levels, largest_gap, levels))
+    contour_levels = np.unique(top - gaps[::-1])
+
+    ax = _new_axes(ax)
+    contours = ax.contour(xs, ys, z, levels=contour_levels, colors="0.6", linewidths=0.8)
+    ax.clabel(contours, fmt=lambda v: f"{top - v:.3g}", fontsize=7)
+    for method, path in paths.items():
+        ax.plot(path[:, 0], path[:, 1], marker="o", markersize=2.5, linewidth=1.2,
+                color=colours[method], label=method)
+    ax.plot([estimate[0]], [estimate[1]], marker="*", markersize=12, linestyle="none",
+            color="black", label="maximum")
+    ax.set_xlim(*limits[0])
+    ax.set_ylim(*limits[1])
+    ax.set_xlabel(params[0])
+    ax.set_ylabel(params[1])
+    held = "profiled" if profile else "held at the maximum"
+    ax.set_title(f"log-likelihood below its maximum; other parameters {held}", fontsize=9)
+    ax.legend(frameon=False, fontsize=8)
+    return ax
