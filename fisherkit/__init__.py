@@ -1,6 +1,7 @@
 """fisherkit: likelihood models on DataFrames with exact Fisher information from autograd."""
 
 from . import datasets, derivatives, families
+from . import plotting
 from .compare import compare
 from .exceptions import (
     ConvergenceWarning,
@@ -26,6 +27,7 @@ __all__ = [
     "Likelihood",
     "Array",
     "compare",
+    "plotting",
     "Family",
     "Predictor",
     "Scalar",
