@@ -15,6 +15,8 @@ from typing import Callable
 import autograd
 import autograd.numpy as anp
 import numpy as np
+from autograd.core import make_vjp
+from autograd.tracer import getval
 
 __all__ = [
     "gradient",
@@ -105,7 +107,9 @@ def eta_derivatives(loglik_rows: Callable, E: np.ndarray, second: bool = True):
     -----
     Because rows are independent, the gradient of the *sum* over rows is the matrix of
     per-row gradients, and the gradient of the sum of one column of it gives one slice of
-    per-row second derivatives: ``K + 1`` reverse passes in all, each ``O(n K)``.
+    per-row second derivatives. The forward pass and the first reverse pass are traced
+    once; each slice is then one more reverse pass through that trace: one forward and
+    ``K + 1`` reverse passes in all, each ``O(n K)``.
 
     Examples
     --------
@@ -119,17 +123,29 @@ def eta_derivatives(loglik_rows: Callable, E: np.ndarray, second: bool = True):
     # differentiate with respect to a list of columns rather than the matrix: indexing a
     # traced matrix by column would cost a scatter-add per column in every reverse pass
     cols = [np.ascontiguousarray(E[:, j]) for j in range(k)]
-    rows_of = lambda cs: loglik_rows(_ColumnView(cs))  # noqa: E731
-    total = lambda cs: anp.sum(rows_of(cs))  # noqa: E731
-    values, U = _values_and_rows(rows_of, cols)
+
+    def total_and_rows(cs):
+        rows = loglik_rows(_ColumnView(cs))
+        return anp.sum(rows), rows
+
     if not second:
-        return values, U, None
-    score_rows = autograd.grad(total)
+        U, rows = autograd.grad_and_aux(total_and_rows)(cols)
+        return np.asarray(rows), np.column_stack(U), None
+    kept = {}
+
+    def score_columns(cs):
+        U, rows = autograd.grad_and_aux(total_and_rows)(cs)
+        kept["rows"] = getval(rows)
+        return U
+
+    second_pass, U = make_vjp(score_columns, cols)
     W = np.empty((n, k, k))
+    zero = np.zeros(n)
     for j in range(k):
-        W[:, j, :] = np.column_stack(
-            autograd.grad(lambda cs, j=j: anp.sum(score_rows(cs)[j]))(cols))
-    return values, U, W
+        seed = [zero] * k
+        seed[j] = np.ones(n)
+        W[:, j, :] = np.column_stack([np.broadcast_to(w, (n,)) for w in second_pass(seed)])
+    return np.asarray(kept["rows"]), np.column_stack(U), W
 
 
 class _ColumnView:
@@ -144,16 +160,6 @@ class _ColumnView:
         if not (isinstance(rows, slice) and rows == slice(None)):
             raise IndexError("only whole columns E[:, j] can be taken")
         return self.cols[j]
-
-
-def _values_and_rows(loglik_rows, E):
-    """Per-row values and per-row gradients from one forward and one reverse pass."""
-    def total_and_rows(A):
-        rows = loglik_rows(A)
-        return anp.sum(rows), rows
-
-    U, rows = autograd.grad_and_aux(total_and_rows)(E)
-    return np.asarray(rows), np.column_stack(U)
 
 
 def is_symmetric(A: np.ndarray, rtol: float = 1e-10) -> bool:

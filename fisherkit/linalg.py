@@ -7,19 +7,74 @@ reduce to sums without materializing the column.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg.blas import dsyrk
 
-__all__ = ["weighted_cross", "weighted_gram", "ROW_BLOCK"]
+__all__ = ["weighted_cross", "weighted_gram", "gram_and_product", "ROW_BLOCK"]
 
 #: rows per block: small enough that a block of 50 float64 columns (1.6 MB) stays in cache
 ROW_BLOCK = 4096
 
 
-def weighted_gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``X' diag(w) X``, symmetric, with O(block x p) extra memory.
+def gram_and_product(X: np.ndarray, w: np.ndarray, u: np.ndarray | None = None):
+    """``X' diag(w) X`` and ``X' u`` from one pass over the rows of ``X``.
 
-    Where every weight has one sign, each block is ``Z' Z`` with ``Z = sqrt(|w|) X``, which
-    NumPy hands to BLAS syrk (half the flops of a general product); otherwise blocks of
-    general products.
+    Each block of rows is read once while it is in cache, for both products. Where every
+    weight has one sign, a block contributes ``Z' Z`` with ``Z = sqrt(|w|) X``, handed to
+    BLAS ``dsyrk``, which forms only one triangle (half the flops of a general product);
+    otherwise it contributes a general product. Extra memory is one block, ``O(block x p)``.
+
+    Parameters
+    ----------
+    X : ndarray (n, p)
+    w : ndarray (n,)
+    u : ndarray (n,), optional
+
+    Returns
+    -------
+    gram : ndarray (p, p), symmetric
+    product : ndarray (p,) or None
+
+    Examples
+    --------
+    >>> X = np.arange(6.0).reshape(3, 2)
+    >>> gram, product = gram_and_product(X, np.array([1.0, 2.0, 3.0]), np.ones(3))
+    >>> gram, product
+    (array([[56., 72.],
+           [72., 94.]]), array([6., 9.]))
+    """
+    n, p = X.shape
+    w = np.asarray(w, dtype=float)
+    product = None if u is None else np.zeros(p)
+    if p == 0 or n == 0:
+        return np.zeros((p, p)), product
+    buffer = np.empty((min(ROW_BLOCK, n), p))
+    sign = 1.0 if np.all(w >= 0) else (-1.0 if np.all(w <= 0) else 0.0)
+    if sign != 0.0:
+        root = np.sqrt(w if sign > 0 else -w)
+        # upper triangle, Fortran order, so that dsyrk accumulates in place
+        upper = np.zeros((p, p), order="F")
+        for a in range(0, n, ROW_BLOCK):
+            Xb = X[a:a + ROW_BLOCK]
+            Z = np.multiply(Xb, root[a:a + ROW_BLOCK, None], out=buffer[:len(Xb)])
+            # Z is row-major, so Z.T is a column-major p x m matrix and dsyrk gives Z' Z
+            upper = dsyrk(1.0, Z.T, beta=1.0, c=upper, trans=0, lower=0, overwrite_c=1)
+            if u is not None:
+                product += u[a:a + ROW_BLOCK] @ Xb
+        gram = np.triu(upper)
+        gram += np.triu(upper, 1).T
+        return sign * gram, product
+    gram = np.zeros((p, p))
+    for a in range(0, n, ROW_BLOCK):
+        Xb = X[a:a + ROW_BLOCK]
+        gram += Xb.T @ np.multiply(Xb, w[a:a + ROW_BLOCK, None], out=buffer[:len(Xb)])
+        if u is not None:
+            product += u[a:a + ROW_BLOCK] @ Xb
+    return 0.5 * (gram + gram.T), product
+
+
+def weighted_gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``X' diag(w) X``, symmetric, with O(block x p) extra memory (see
+    :func:`gram_and_product`).
 
     Examples
     --------
@@ -28,19 +83,7 @@ def weighted_gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     array([[56., 72.],
            [72., 94.]])
     """
-    n, p = X.shape
-    out = np.zeros((p, p))
-    if np.all(w >= 0) or np.all(w <= 0):
-        sign = 1.0 if np.all(w >= 0) else -1.0
-        root = np.sqrt(np.abs(w))
-        for a in range(0, n, ROW_BLOCK):
-            Z = X[a:a + ROW_BLOCK] * root[a:a + ROW_BLOCK, None]
-            out += Z.T @ Z
-        return sign * 0.5 * (out + out.T)
-    for a in range(0, n, ROW_BLOCK):
-        Xb = X[a:a + ROW_BLOCK]
-        out += Xb.T @ (Xb * w[a:a + ROW_BLOCK, None])
-    return 0.5 * (out + out.T)
+    return gram_and_product(X, w)[0]
 
 
 def weighted_cross(A: np.ndarray | None, w: np.ndarray, B: np.ndarray | None) -> np.ndarray:

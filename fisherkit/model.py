@@ -20,7 +20,7 @@ import pandas as pd
 from . import derivatives
 from .family import Family
 from .formula import ModelData
-from .linalg import weighted_cross
+from .linalg import gram_and_product, weighted_cross
 from .parameters import CutPoints, Predictor, Scalar
 
 __all__ = ["Model", "Block"]
@@ -67,6 +67,8 @@ class Model:
 
     def __init__(self, family: Family, data: ModelData):
         self.family, self.data = family, data
+        #: evaluations over the whole data (log-likelihood, derivatives, information)
+        self.passes = 0
         blocks, at = [], 0
         for key, spec in family.params.items():
             if isinstance(spec, Predictor):
@@ -119,6 +121,8 @@ class Model:
 
     def eta_matrix(self, theta: np.ndarray) -> np.ndarray:
         """The ``n x K`` matrix of linear predictors (scalars broadcast down their column)."""
+        # every evaluation over the data starts here, so this counts passes for the traces
+        self.passes += 1
         E = np.empty((self.n_obs, len(self._columns)))
         for c, (b, sl, X) in enumerate(self._columns):
             if X is None:
@@ -153,12 +157,14 @@ class Model:
         """Total log-likelihood, score and Hessian (or None) in one pass over the data."""
         values, U, W = derivatives.eta_derivatives(
             self.loglik_rows_of_eta, self.eta_matrix(theta), second)
-        score = np.zeros(self.n_params)
-        for c, (_, sl, X) in enumerate(self._columns):
-            score[sl] += U[:, c].sum() if X is None else X.T @ U[:, c]
+        loglik = float(np.sum(values))
         if not second:
-            return float(np.sum(values)), score, None
-        return float(np.sum(values)), score, self.assemble(W)
+            score = np.zeros(self.n_params)
+            for c, (_, sl, X) in enumerate(self._columns):
+                score[sl] += U[:, c].sum() if X is None else X.T @ U[:, c]
+            return loglik, score, None
+        hessian, score = self._assemble(W, U)
+        return loglik, score, hessian
 
     def assemble(self, W: np.ndarray) -> np.ndarray:
         """``sum_jk X_j' diag(W[:, j, k]) X_k``: eta-space weights to a ``p x p`` matrix.
@@ -166,15 +172,31 @@ class Model:
         The Hessian takes the second derivatives in eta, the expected information their
         expectation, and the outer product of scores ``U_j U_k``.
         """
+        return self._assemble(W)[0]
+
+    def _assemble(self, W: np.ndarray, U: np.ndarray | None = None):
+        """The assembled ``p x p`` matrix and, given ``U``, the score ``sum_j X_j' U_j``,
+        the score taken in the same pass over each design as its diagonal block."""
         H = np.zeros((self.n_params, self.n_params))
+        score = None if U is None else np.zeros(self.n_params)
         for c, (_, slc, Xc) in enumerate(self._columns):
+            if U is not None:
+                u = np.ascontiguousarray(U[:, c])
+                if Xc is None:
+                    score[slc] += u.sum()
+                else:
+                    block, score[slc] = gram_and_product(
+                        Xc, np.ascontiguousarray(W[:, c, c]), u)
+                    H[slc, slc] += block
             for d in range(c, len(self._columns)):
                 _, sld, Xd = self._columns[d]
+                if d == c and U is not None and Xc is not None:
+                    continue
                 block = weighted_cross(Xc, W[:, c, d], Xd)
                 H[slc, sld] += block
                 if d != c:
                     H[sld, slc] += block.T
-        return H
+        return H, score
 
     def eta_scores(self, theta: np.ndarray) -> np.ndarray:
         """``U``: per-observation derivatives of the log-likelihood in each eta column."""
