@@ -48,10 +48,10 @@ def _solve_damped(P: np.ndarray, g: np.ndarray, damping: float) -> np.ndarray:
 def _ascent(model: Model, theta0, precondition, *, maxiter, tol, learning_rate, damping,
             callback, name):
     theta = np.array(theta0, dtype=float)
+    trace = Trace(callback, model)
     loglik, score, _ = model.derivatives(theta, second=False)
     check_start(loglik)
     converged, message = False, "maximum number of iterations reached"
-    trace = Trace(callback)
 
     def record(it, dec, t):
         trace.record(it, theta, loglik, score, dec, t)
@@ -65,7 +65,17 @@ def _ascent(model: Model, theta0, precondition, *, maxiter, tol, learning_rate, 
         # absolute, unlike Newton's relative rule: these methods converge linearly, so the
         # remaining gain in log-likelihood (about half the decrement) must itself be small
         if decrement <= tol:
-            record(n_iter, decrement, 0.0)
+            # as in Newton, the step already solved for is taken: for a preconditioned
+            # method it shrinks the remaining error by the method's rate at no extra solve
+            t = 1.0 if learning_rate is None else float(learning_rate)
+            trial = theta + t * direction
+            with np.errstate(all="ignore"):
+                final = model.derivatives(trial, second=False)
+            if np.isfinite(final[0]) and final[0] >= loglik:
+                theta, (loglik, score, _) = trial, final
+            else:
+                t = 0.0
+            record(n_iter, decrement, t)
             converged, message = True, f"converged: {name} decrement below tolerance"
             break
         if learning_rate is None:
@@ -74,12 +84,19 @@ def _ascent(model: Model, theta0, precondition, *, maxiter, tol, learning_rate, 
                 record(n_iter, decrement, 0.0)
                 message = "line search failed to increase the log-likelihood"
                 break
+            theta = theta + t * direction
+            loglik, score, _ = model.derivatives(theta, second=False)
         else:
             t = float(learning_rate)
-            while not np.isfinite(model.loglik(theta + t * direction)) and t > 1e-12:
-                t *= 0.5  # a fixed rate is kept unless it leaves the model's domain
-        theta = theta + t * direction
-        loglik, score, _ = model.derivatives(theta, second=False)
+            while True:
+                with np.errstate(all="ignore"):
+                    moved = model.derivatives(theta + t * direction, second=False)
+                # a fixed rate is kept unless it leaves the model's domain
+                if np.isfinite(moved[0]) or t <= 1e-12:
+                    break
+                t *= 0.5
+            theta = theta + t * direction
+            loglik, score, _ = moved
         record(n_iter, decrement, t)
     return OptimizeResult(theta, loglik, score, None, converged, n_iter, trace.frame(), message,
                           trace.path())
@@ -151,16 +168,24 @@ def gradient(model: Model, theta0, *, maxiter: int = 10_000, tol: float = 1e-10,
 
 
 def _scipy(method: str, model: Model, theta0, *, maxiter: int, tol: float, callback):
-    trace = Trace(callback)
+    trace = Trace(callback, model)
+
+    last = {}
+
+    def evaluate(th):
+        # scipy's callback sees the iterate it has just evaluated: recording it costs no pass
+        if "theta" not in last or not np.array_equal(last["theta"], th):
+            last["theta"], last["value"] = np.array(th), model.derivatives(th, second=False)
+        return last["value"]
 
     def objective(th):
-        ll, g, _ = model.derivatives(th, second=False)
+        ll, g, _ = evaluate(th)
         if not np.isfinite(ll):
             return np.inf, np.zeros_like(th)
         return -ll, -g
 
     def record(th):
-        ll, g, _ = model.derivatives(th, second=False)
+        ll, g, _ = evaluate(th)
         trace.record(len(trace.rows), th, ll, g, np.nan, np.nan)
 
     record(np.asarray(theta0, dtype=float))
@@ -169,7 +194,7 @@ def _scipy(method: str, model: Model, theta0, *, maxiter: int, tol: float, callb
                         options={"maxiter": maxiter, "gtol": tol ** 0.5 if method == "BFGS" else tol,
                                  **({"ftol": 1e-15} if method == "L-BFGS-B" else {})})
     theta = np.asarray(out.x, dtype=float)
-    ll, g, _ = model.derivatives(theta, second=False)
+    ll, g, _ = evaluate(theta)
     return OptimizeResult(theta, ll, g, None, bool(out.success), int(out.nit), trace.frame(),
                           str(out.message), trace.path())
 

@@ -19,7 +19,8 @@ from .model import Model
 
 __all__ = ["OptimizeResult", "newton", "newton_direction"]
 
-TRACE_COLUMNS = ["iteration", "loglik", "grad_norm", "decrement", "step_size", "elapsed"]
+TRACE_COLUMNS = ["iteration", "loglik", "grad_norm", "decrement", "step_size", "elapsed",
+                 "passes"]
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,25 @@ class Trace:
     """Rows of an optimizer's trace, timed from creation, passed to a callback as made.
 
     The parameters of every row are kept too (``path``): the optimizer's route, for plots
-    and for the divergence of each step, which the result computes when first asked.
+    and for the divergence of each step, which the result computes when first asked. Given
+    the model, rows count the passes over the data made since the trace began (NaN for a
+    model that does not count them).
     """
 
-    def __init__(self, callback=None):
+    def __init__(self, callback=None, model=None):
         self.clock, self.rows, self.thetas, self.callback = time.perf_counter(), [], [], callback
+        self.model = model
+        self.first_pass = getattr(model, "passes", None)
+
+    def _passes(self) -> float:
+        if self.first_pass is None:
+            return np.nan
+        return float(self.model.passes - self.first_pass)
 
     def record(self, iteration, theta, loglik, score, decrement, step_size):
         row = dict(zip(TRACE_COLUMNS, (iteration, loglik, float(np.linalg.norm(score)),
-                                       decrement, step_size, time.perf_counter() - self.clock)))
+                                       decrement, step_size, time.perf_counter() - self.clock,
+                                       self._passes())))
         self.rows.append(row)
         self.thetas.append(np.array(theta, dtype=float))
         if self.callback is not None:
@@ -131,10 +142,10 @@ def newton(model: Model, theta0: np.ndarray, *, maxiter: int = 100, tol: float =
     True
     """
     theta = np.array(theta0, dtype=float)
+    trace = Trace(callback, model)
     loglik, score, hess = model.derivatives(theta)
     check_start(loglik)
     converged, message = False, "maximum number of iterations reached"
-    trace = Trace(callback)
 
     def record(it, dec, t):
         trace.record(it, theta, loglik, score, dec, t)

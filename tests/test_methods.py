@@ -36,8 +36,29 @@ def test_methods_reach_newtons_maximum(method, family, count_data):
     gap = np.max(np.abs(res.params - best.params) / best.se)
     assert gap < 1e-4
     assert abs(res.loglik - best.loglik) < 1e-8 * abs(best.loglik)
-    assert list(res.trace.columns) == ["iteration", "loglik", "grad_norm", "decrement",
-                                       "step_size", "elapsed"]
+    trace = res.trace
+    assert list(trace.columns) == ["iteration", "loglik", "grad_norm", "decrement",
+                                   "step_size", "elapsed", "passes", "kl"]
+    # passes over the data never decrease, and every row after the first costs at least one
+    assert trace["passes"].iloc[0] >= 1 and (np.diff(trace["passes"]) >= 1).all()
+    # a step's divergence is its expected-information length to second order, and positive
+    assert (trace["kl"].iloc[1:] >= 0).all() and np.isnan(trace["kl"].iloc[0])
+
+
+def test_passes_count_every_evaluation_over_the_data():
+    # Newton: one pass per accepted full step, plus the start and the final step
+    df = fk.datasets.load("spector")
+    res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=df, family="logit")
+    trace = res.trace
+    full_steps = (trace["step_size"].iloc[1:] == 1.0).all()
+    assert full_steps and trace["passes"].tolist() == list(range(1, len(trace) + 1))
+    # natural gradient: the derivatives and the expected information at every iterate
+    nat = fk.fit("GRADE ~ GPA + TUCE + PSI", data=df, family="logit",
+                 method="natural_gradient").trace
+    assert (np.diff(nat["passes"]) == 2).all()
+    # scipy's callback sees an iterate it has already evaluated, at no extra pass
+    lb = fk.fit("GRADE ~ GPA + TUCE + PSI", data=df, family="logit", method="lbfgs")
+    assert lb.trace["passes"].iloc[-1] <= lb.optimize_result.n_iter * 2 + 2
 
 
 def test_fisher_scoring_equals_newton_steps_for_canonical_link():
