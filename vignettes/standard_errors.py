@@ -20,6 +20,7 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 import fisherkit as fk  # noqa: E402
+from _render import markdown_table  # noqa: E402
 
 FORMULA = "accident ~ yr_con + op_75_79"
 RANDHIE = "mdvis ~ lncoins + idp + lpi + fmde + physlm + disea + hlthg + hlthf + hlthp"
@@ -27,19 +28,6 @@ KINDS = ["observed", "expected", "opg", "sandwich", "cluster"]
 TARGET_SE = 0.05
 FOCUS = "op_75_79"
 SIZE_SETS, SIZE_N = 200, 2000
-
-
-def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
-    """A DataFrame as a GitHub Markdown table, numbers to ``digits`` significant digits."""
-    def cell(v):
-        if isinstance(v, (float, np.floating)):
-            return "NaN" if np.isnan(v) else f"{v:.{digits}g}"
-        return str(v)
-    header = "| " + " | ".join([""] + [str(c) for c in frame.columns]) + " |"
-    rule = "|" + "---|" * (len(frame.columns) + 1)
-    rows = ["| " + " | ".join([f"`{i}`"] + [cell(v) for v in row]) + " |"
-            for i, row in zip(frame.index, frame.to_numpy(dtype=object))]
-    return "\n".join([header, rule, *rows])
 
 
 def im_test_size(n_sets: int, n: int, seed: int) -> float:
