@@ -18,10 +18,11 @@ import warnings
 import numpy as np
 from scipy import optimize as sopt
 
-from .exceptions import ConvergenceWarning, user_stacklevel
+from .exceptions import ConvergenceWarning, SpecificationError, user_stacklevel
 from .expected import expected_information
 from .model import Model
 from .optimize import OptimizeResult, Trace, _line_search, check_start
+from .stochastic import stochastic_ascent
 
 __all__ = ["fisher_scoring", "natural_gradient", "gradient", "bfgs", "lbfgs"]
 
@@ -122,9 +123,28 @@ def _expected_fisher(model):
     return lambda theta: expected_information(model, theta).matrix
 
 
+def _user_metric(metric, p: int):
+    """A user's Fisher metric, checked at every call: a finite symmetric ``p x p`` array."""
+    def checked(theta):
+        M = np.asarray(metric(theta), dtype=float)
+        if M.shape != (p, p):
+            raise SpecificationError(f"The 'fisher' function must return a {p} x {p} matrix; "
+                                     f"got shape {M.shape}.")
+        if not np.all(np.isfinite(M)):
+            raise SpecificationError(f"The 'fisher' function returned non-finite entries at "
+                                     f"theta = {np.round(theta, 6).tolist()}.")
+        if not np.allclose(M, M.T, rtol=1e-8, atol=1e-12 * max(np.max(np.abs(M)), 1.0)):
+            raise SpecificationError("The 'fisher' function returned a matrix that is not "
+                                     "symmetric.")
+        return M
+    return checked
+
+
 def natural_gradient(model: Model, theta0, *, maxiter: int = 100, tol: float = 1e-10,
                      learning_rate: float = 1.0, damping: float = 1e-8,
-                     fisher: str = "expected", callback=None) -> OptimizeResult:
+                     fisher="expected", batch_size: int | None = None,
+                     record_every: int | None = None, seed=0, decay: float | None = None,
+                     callback=None) -> OptimizeResult:
     """Natural gradient ascent: ``theta += learning_rate (F + damping) \\ score``.
 
     Parameters
@@ -135,9 +155,17 @@ def natural_gradient(model: Model, theta0, *, maxiter: int = 100, tol: float = 1
     damping : float
         Added to the Fisher matrix as a multiple of its mean diagonal; raised (with a
         warning) when the matrix is singular.
-    fisher : {"expected", "empirical"}
+    fisher : {"expected", "empirical"} or callable
         The expected information, or the empirical Fisher (outer product of scores), which
-        is not the Fisher away from the optimum (Kunstner et al., 2019).
+        is not the Fisher away from the optimum (Kunstner et al., 2019), or a user's metric:
+        a function of the working-scale ``theta`` returning a symmetric ``p x p`` matrix.
+    batch_size : int, optional
+        Steps on mini-batches of this many rows, each preconditioned by the batch's own
+        Fisher matrix (:func:`fisherkit.stochastic.stochastic_ascent`); ``maxiter`` then
+        counts mini-batch steps.
+    record_every, seed, decay
+        Stochastic variant: steps between trace rows (one epoch by default), the seed of
+        the batches, and the decay of the learning rate.
 
     Examples
     --------
@@ -146,23 +174,48 @@ def natural_gradient(model: Model, theta0, *, maxiter: int = 100, tol: float = 1
     ...        method="natural_gradient").converged
     True
     """
-    if fisher == "expected":
+    if batch_size is not None:
+        return stochastic_ascent(model, theta0, natural=True, batch_size=batch_size,
+                                 maxiter=maxiter, tol=tol, learning_rate=learning_rate,
+                                 damping=damping, fisher=fisher, record_every=record_every,
+                                 seed=seed, decay=decay, callback=callback)
+    if callable(fisher):
+        pre = _user_metric(fisher, model.n_params)
+    elif fisher == "expected":
         pre = _expected_fisher(model)
     elif fisher == "empirical":
         pre = model.opg
     else:
-        raise ValueError(f"The 'fisher' option must be 'expected' or 'empirical'; got {fisher!r}.")
+        raise SpecificationError("The 'fisher' option must be 'expected', 'empirical' or a "
+                                 f"function of theta; got {fisher!r}.")
     return _ascent(model, theta0, pre, maxiter=maxiter, tol=tol, learning_rate=learning_rate,
                    damping=damping, callback=callback, name="natural gradient")
 
 
 def gradient(model: Model, theta0, *, maxiter: int = 10_000, tol: float = 1e-10,
-             learning_rate: float | None = None, callback=None) -> OptimizeResult:
+             learning_rate: float | None = None, batch_size: int | None = None,
+             record_every: int | None = None, seed=0, decay: float | None = None,
+             callback=None) -> OptimizeResult:
     """Plain gradient ascent, with a fixed learning rate or a backtracking line search.
 
-    Its stopping rule, ``|score|^2 <= tol (1 + |loglik|)``, is not invariant to rescaling a
-    parameter, which is the point of holding it beside the natural gradient.
+    Its stopping rule, ``|score|^2 <= tol``, is not invariant to rescaling a parameter,
+    which is the point of holding it beside the natural gradient. Given ``batch_size``, it
+    is stochastic gradient ascent (SGD) on mini-batches with the fixed ``learning_rate``
+    applied to ``n / b`` times the batch score (see :mod:`fisherkit.stochastic`).
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit",
+    ...              method="gradient", maxiter=20_000)
+    >>> res.converged
+    True
     """
+    if batch_size is not None:
+        return stochastic_ascent(model, theta0, natural=False, batch_size=batch_size,
+                                 maxiter=maxiter, tol=tol, learning_rate=learning_rate,
+                                 record_every=record_every, seed=seed, decay=decay,
+                                 callback=callback)
     return _ascent(model, theta0, lambda th: None, maxiter=maxiter, tol=tol,
                    learning_rate=learning_rate, damping=0.0, callback=callback, name="gradient")
 

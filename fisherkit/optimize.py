@@ -58,10 +58,13 @@ class Trace:
             return np.nan
         return float(self.model.passes - self.first_pass)
 
-    def record(self, iteration, theta, loglik, score, decrement, step_size):
+    def record(self, iteration, theta, loglik, score, decrement, step_size, passes=None):
+        """One row; ``passes`` overrides the model's count (a stochastic method counts its
+        mini-batches in fractions of a pass)."""
+        passes = self._passes() if passes is None else float(passes)
         row = dict(zip(TRACE_COLUMNS, (iteration, loglik, float(np.linalg.norm(score)),
                                        decrement, step_size, time.perf_counter() - self.clock,
-                                       self._passes())))
+                                       passes)))
         self.rows.append(row)
         self.thetas.append(np.array(theta, dtype=float))
         if self.callback is not None:
