@@ -21,6 +21,7 @@ from .family import Family
 from .formula import build_data
 from .model import Model
 from .methods import bfgs, fisher_scoring, gradient, lbfgs, natural_gradient
+from .progress import with_progress
 from .optimize import newton
 from .results import COV_TYPES, FitResult
 
@@ -48,7 +49,7 @@ def _check_separation(model: Model, theta: np.ndarray) -> int:
 def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         link: str | None = None, offset=None, trials=None, event=None, cluster=None,
         cov: str = "observed", method: str = "newton", maxiter: int = 100, tol: float = 1e-10,
-        missing: str = "drop", start=None, options: dict | None = None,
+        missing: str = "drop", start=None, options: dict | None = None, progress=False,
         **aux) -> FitResult:
     """Fit a likelihood model by maximum likelihood.
 
@@ -94,7 +95,12 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         Starting values on the working scale, in the order of ``params_working``.
     options : dict, optional
         Extra settings of the optimizer (``learning_rate``, ``damping``, ``fisher`` for the
-        natural gradient).
+        natural gradient; ``batch_size`` for the stochastic variants, see
+        :mod:`fisherkit.stochastic`; ``callback``, called with each trace row).
+    progress : bool, stream or callable
+        Opt-in progress: True writes a line per iteration to standard error, a stream
+        (anything with ``write``) receives the lines, a callable receives each trace row
+        (see :mod:`fisherkit.progress`). Nothing is printed by default.
     **aux
         Extra per-observation data a user's family declares in its ``aux``.
 
@@ -137,7 +143,8 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     if theta0.shape != (model.n_params,):
         raise SpecificationError(f"The 'start' must have {model.n_params} values "
                                  f"({', '.join(model.working_names)}); got shape {theta0.shape}.")
-    opt = METHODS[method](model, theta0, maxiter=maxiter, tol=tol, **(options or {}))
+    options = with_progress(options, progress, method)
+    opt = METHODS[method](model, theta0, maxiter=maxiter, tol=tol, **options)
     flags = set()
     if not opt.converged:
         flags.add("not_converged")

@@ -395,13 +395,13 @@ class Likelihood:
 
 def fit_likelihood(likelihood: Likelihood, *, method: str = "newton", cov: str = "observed",
                    maxiter: int = 100, tol: float = 1e-10, start=None,
-                   options: dict | None = None):
+                   options: dict | None = None, progress=False):
     """Fit a :class:`Likelihood` by maximum likelihood.
 
     Parameters
     ----------
     likelihood : Likelihood
-    method, cov, maxiter, tol, options
+    method, cov, maxiter, tol, options, progress
         As for :func:`fisherkit.fit`. ``cov="expected"`` and ``method="fisher_scoring"``
         need the likelihood's ``sample=`` (Monte Carlo expected information).
     start : array-like, optional
@@ -439,7 +439,10 @@ def fit_likelihood(likelihood: Likelihood, *, method: str = "newton", cov: str =
     if theta0.shape != (likelihood.n_params,):
         raise SpecificationError(f"The 'start' must have {likelihood.n_params} values "
                                  f"({', '.join(likelihood.working_names)}); got shape {theta0.shape}.")
-    opt = METHODS[method](likelihood, theta0, maxiter=maxiter, tol=tol, **(options or {}))
+    from .progress import with_progress
+
+    options = with_progress(options, progress, method)
+    opt = METHODS[method](likelihood, theta0, maxiter=maxiter, tol=tol, **options)
     flags = set()
     if not opt.converged:
         flags.add("not_converged")

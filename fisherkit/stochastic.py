@@ -103,6 +103,10 @@ def stochastic_ascent(model: Model, theta0, *, natural: bool, batch_size: int, m
     """
     from .methods import _solve_damped  # the full-batch module imports this one
 
+    if not isinstance(model, Model):
+        raise SpecificationError("The mini-batch variants (batch_size=) take an index model "
+                                 "fitted in memory by fk.fit on a pandas DataFrame; got a "
+                                 f"{type(model).__name__}.")
     n = model.n_obs
     batch_size, every = _check_options(n, batch_size, record_every, learning_rate)
     if decay is not None and not (isinstance(decay, (int, float)) and decay > 0):

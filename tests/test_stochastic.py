@@ -150,3 +150,11 @@ def test_bad_user_metric(metric, message):
     with pytest.raises(fk.SpecificationError, match=message):
         fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit",
                method="natural_gradient", options={"fisher": metric})
+
+
+def test_mini_batches_need_an_in_memory_index_model():
+    lik = fk.Likelihood(lambda p, d: -0.5 * (d["y"] - p["mu"]) ** 2,
+                        {"y": np.arange(10.0)}, params={"mu": 0.0})
+    with pytest.raises(fk.SpecificationError, match="take an index model.*got a Likelihood"):
+        fk.fit_likelihood(lik, method="gradient",
+                          options={"batch_size": 2, "learning_rate": 0.1})
