@@ -2,6 +2,7 @@
 
 from . import datasets, derivatives, families
 from . import plotting
+from .change_of_variables import Transform, transformed_logpdf
 from .compare import compare
 from .exceptions import (
     ConvergenceWarning,
@@ -28,6 +29,8 @@ __all__ = [
     "Array",
     "compare",
     "plotting",
+    "Transform",
+    "transformed_logpdf",
     "Family",
     "Predictor",
     "Scalar",
