@@ -112,8 +112,18 @@ floor is one `X.T @ (w[:, None] * X)`.
 | largest relative difference, se | {row['max_rel_se_diff']:.2e} |
 | n, p | {row['n']:,}, {row['p']} |
 """
-    Path(__file__).with_name("RESULTS.md").write_text(text)
+    write_results(Path(__file__).with_name("RESULTS.md"), text)
     return 0
+
+
+MARKER = "<!-- sections below are kept when the runner rewrites this file -->"
+
+
+def write_results(path: Path, head: str) -> None:
+    """Replace the part of ``path`` above ``MARKER`` with ``head``; keep everything below."""
+    old = path.read_text() if path.exists() else ""
+    tail = old[old.index(MARKER):] if MARKER in old else MARKER + "\n"
+    path.write_text(head.rstrip("\n") + "\n\n" + tail)
 
 
 if __name__ == "__main__":
