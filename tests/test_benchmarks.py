@@ -19,3 +19,14 @@ def test_logit_benchmark_quick_run_agrees_with_statsmodels():
     assert row["max_rel_param_diff"] < 1e-6
     assert row["max_rel_se_diff"] < 1e-5
     assert row["fisherkit_iterations"] <= 10
+
+
+def test_results_rewrite_keeps_the_sections_below_the_marker(tmp_path):
+    bench = _load("bench_logit")
+    path = tmp_path / "RESULTS.md"
+    path.write_text("# old head\n\n" + bench.MARKER + "\n\n## Kept section\n\nbody\n")
+    bench.write_results(path, "# new head\n")
+    text = path.read_text()
+    assert text.startswith("# new head\n")
+    assert "# old head" not in text
+    assert text.endswith(bench.MARKER + "\n\n## Kept section\n\nbody\n")
