@@ -4,10 +4,10 @@ import importlib.util
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
-from pathlib import Path
 
 import fisherkit as fk
 
