@@ -30,3 +30,10 @@ def test_results_rewrite_keeps_the_sections_below_the_marker(tmp_path):
     assert text.startswith("# new head\n")
     assert "# old head" not in text
     assert text.endswith(bench.MARKER + "\n\n## Kept section\n\nbody\n")
+
+
+def test_user_likelihood_benchmark_quick_run_agrees_with_analytic_logit():
+    bench = _load("bench_likelihood")
+    row = bench.run(5_000, 5, 1)
+    assert row["max_rel_se_diff_fisherkit_vs_analytic"] < 1e-8
+    assert row["max_rel_param_diff_fisherkit_vs_analytic"] < 1e-6
