@@ -77,7 +77,16 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str) -> None:
     """Constant columns beside an intercept and duplicated columns are not identified."""
     if X.shape[1] == 0:
         return
-    lo, hi = X.min(axis=0), X.max(axis=0)
+    # one pass over the rows in cache-sized blocks for the extremes and the projection below,
+    # instead of three passes over the whole matrix
+    n, p = X.shape
+    direction = np.random.default_rng(0).standard_normal(n)
+    lo, hi, proj = np.full(p, np.inf), np.full(p, -np.inf), np.zeros(p)
+    for a in range(0, n, 4096):
+        rows = X[a:a + 4096]
+        np.minimum(lo, rows.min(axis=0), out=lo)
+        np.maximum(hi, rows.max(axis=0), out=hi)
+        proj += direction[a:a + 4096] @ rows
     constant = np.flatnonzero(lo == hi)
     if len(constant) > 1 or (len(constant) == 1 and "Intercept" in names
                              and names[constant[0]] != "Intercept"):
@@ -88,7 +97,6 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str) -> None:
         )
     # equal columns have equal projections on a random vector (up to rounding in the
     # summation order); confirm candidates exactly
-    proj = X.T @ np.random.default_rng(0).standard_normal(X.shape[0])
     order = np.argsort(proj)
     slack = 1e-10 * max(float(np.max(np.abs(proj))), 1.0)
     for a, b in zip(order[:-1], order[1:]):
