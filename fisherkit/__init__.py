@@ -16,8 +16,10 @@ from .exceptions import (
 from .family import Family
 from .fitting import fit
 from .general import Array, Likelihood, fit_likelihood
+from .inference import NestingWarning, lr_test, score_test, wald_test
 from .parameters import CutPoints, Predictor, Scalar
 from .results import FitResult
+from .profile import OpenIntervalWarning
 from .reparam import DeltaMethodWarning, Reparameterized
 
 __version__ = "0.1.0"
@@ -28,6 +30,9 @@ __all__ = [
     "Likelihood",
     "Array",
     "compare",
+    "wald_test",
+    "lr_test",
+    "score_test",
     "plotting",
     "Transform",
     "transformed_logpdf",
@@ -38,6 +43,8 @@ __all__ = [
     "FitResult",
     "Reparameterized",
     "DeltaMethodWarning",
+    "NestingWarning",
+    "OpenIntervalWarning",
     "datasets",
     "derivatives",
     "families",

@@ -25,7 +25,7 @@ from .progress import with_progress
 from .optimize import newton
 from .results import COV_TYPES, FitResult
 
-__all__ = ["fit"]
+__all__ = ["fit", "build_model"]
 
 METHODS = {"newton": newton, "fisher_scoring": fisher_scoring,
            "natural_gradient": natural_gradient, "gradient": gradient, "bfgs": bfgs,
@@ -44,6 +44,38 @@ def _check_separation(model: Model, theta: np.ndarray) -> int:
     with np.errstate(all="ignore"):
         mu = np.asarray(family.link.inverse(eta))
     return int(np.sum(((y == 1) & (mu > 1 - 1e-8)) | ((y == 0) & (mu < 1e-8))))
+
+
+def build_model(formula: str, data, family: str | Family = "normal", *,
+                link: str | None = None, offset=None, trials=None, event=None, cluster=None,
+                missing: str = "drop", method: str = "newton", options: dict | None = None,
+                **aux):
+    """The model :func:`fit` would fit, built without fitting it.
+
+    The arguments are :func:`fit`'s; ``method`` and ``options`` matter only for data in
+    Dask. Score tests use it to evaluate a larger model at a smaller model's estimate.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> model = build_model("GRADE ~ GPA + PSI", fk.datasets.load("spector"), "logit")
+    >>> model.names, model.n_obs
+    (('Intercept', 'GPA', 'PSI'), 32)
+    """
+    if isinstance(family, str):
+        family = make_family(family, link)
+    elif not isinstance(family, Family):
+        raise SpecificationError(f"The 'family' must be a name or a fk.Family; got {family!r}.")
+    elif link is not None:
+        raise SpecificationError("Give the link inside a custom Family's fk.Predictor, not as link=.")
+    data_kwargs = {k: v for k, v in (("trials", trials), ("event", event)) if v is not None}
+    if isinstance(data, (str, os.PathLike)) or type(data).__module__.startswith("dask"):
+        from .distributed import distributed_model
+        return distributed_model(formula, data, family, offset=offset, missing=missing,
+                                 cluster=cluster, method=method, options=options,
+                                 **data_kwargs, **aux)
+    return Model(family, build_data(formula, data, family, offset=offset, missing=missing,
+                                    cluster=cluster, **data_kwargs, **aux))
 
 
 def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
@@ -116,12 +148,6 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     >>> res.summary().round(3).loc["PSI", ["estimate", "se"]].tolist()
     [2.379, 1.065]
     """
-    if isinstance(family, str):
-        family = make_family(family, link)
-    elif not isinstance(family, Family):
-        raise SpecificationError(f"The 'family' must be a name or a fk.Family; got {family!r}.")
-    elif link is not None:
-        raise SpecificationError("Give the link inside a custom Family's fk.Predictor, not as link=.")
     if method not in METHODS:
         raise SpecificationError(f"Unknown method {method!r}; choose one of {sorted(METHODS)}.")
     if cov not in COV_TYPES:
@@ -130,15 +156,9 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         raise SpecificationError(f"The 'maxiter' must be a positive integer; got {maxiter!r}.")
     if not (isinstance(tol, (float, int)) and tol > 0):
         raise SpecificationError(f"The 'tol' must be a positive number; got {tol!r}.")
-    data_kwargs = {k: v for k, v in (("trials", trials), ("event", event)) if v is not None}
-    if isinstance(data, (str, os.PathLike)) or type(data).__module__.startswith("dask"):
-        from .distributed import distributed_model
-        model = distributed_model(formula, data, family, offset=offset, missing=missing,
-                                  cluster=cluster, method=method, options=options,
-                                  **data_kwargs, **aux)
-    else:
-        model = Model(family, build_data(formula, data, family, offset=offset, missing=missing,
-                                         cluster=cluster, **data_kwargs, **aux))
+    model = build_model(formula, data, family, link=link, offset=offset, trials=trials,
+                        event=event, cluster=cluster, missing=missing, method=method,
+                        options=options, **aux)
     theta0 = model.start_values() if start is None else np.asarray(start, dtype=float)
     if theta0.shape != (model.n_params,):
         raise SpecificationError(f"The 'start' must have {model.n_params} values "

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import FisherkitWarning, SpecificationError, user_stacklevel
-from .optimize import newton_direction
-from .parameters import CutPoints, Predictor, Scalar
+from .profile import maximize_nuisance, single_coordinate, to_working
 
 __all__ = ["plot_convergence", "plot_paths", "loglik_grid", "loglik_gaps", "natural_path"]
 
@@ -138,56 +137,6 @@ def plot_convergence(source, *, x: str = "iteration", best_loglik: float | None 
 
 # ---- the log-likelihood surface of two parameters ------------------------------------
 
-def _to_working(model, natural: np.ndarray) -> np.ndarray:
-    """Working vector of a natural one, block by block (built-in and custom families)."""
-    theta = np.empty(model.n_params)
-    for b in model.blocks:
-        v = natural[b.start:b.stop]
-        if isinstance(b.spec, Predictor):
-            theta[b.start:b.stop] = v
-        elif isinstance(b.spec, Scalar):
-            theta[b.start] = b.spec.to_working(v[0])
-        else:
-            theta[b.start:b.stop] = CutPoints.to_working(v)
-    return theta
-
-
-def _coordinate(model, index: int, name: str, need_single: bool):
-    """Checks that the natural parameter ``index`` can be set on a grid."""
-    blocks = getattr(model, "blocks", None)
-    if blocks is None:
-        raise SpecificationError("Likelihood surfaces need a model of a family "
-                                 f"(fk.fit); {type(model).__name__} has no parameter blocks.")
-    if need_single:
-        block = next(b for b in blocks if b.start <= index < b.stop)
-        if isinstance(block.spec, CutPoints):
-            raise SpecificationError(f"profile=True needs parameters that are each one "
-                                     f"working coordinate; the cut point {name!r} is not.")
-
-
-def _profile_point(model, theta, free, steps):
-    """A few safeguarded Newton steps on the free coordinates; the log-likelihood reached."""
-    loglik, score, hess = model.derivatives(theta)
-    for _ in range(steps):
-        if not np.isfinite(loglik):
-            break
-        direction, _ = newton_direction(score[free], hess[np.ix_(free, free)])
-        if float(score[free] @ direction) < 1e-12 * (1.0 + abs(loglik)):
-            break
-        t = 1.0
-        for _ in range(30):
-            trial = theta.copy()
-            trial[free] += t * direction
-            values = model.derivatives(trial)
-            if np.isfinite(values[0]) and values[0] >= loglik:
-                theta, (loglik, score, hess) = trial, values
-                break
-            t *= 0.5
-        else:
-            break
-    return loglik, theta
-
-
 def loglik_grid(result, params: Sequence[str], x_values, y_values, *, profile: bool = False,
                 newton_steps: int = 6) -> pd.DataFrame:
     """The log-likelihood on a grid of two natural-scale parameters.
@@ -231,7 +180,11 @@ def loglik_grid(result, params: Sequence[str], x_values, y_values, *, profile: b
             raise SpecificationError(f"Unknown parameter {name!r}; the parameters are {names}.")
     i, j = names.index(params[0]), names.index(params[1])
     for index, name in ((i, params[0]), (j, params[1])):
-        _coordinate(model, index, name, need_single=profile)
+        if getattr(model, "blocks", None) is None:
+            raise SpecificationError("Likelihood surfaces need a model with parameter blocks "
+                                     f"(fk.fit); {type(model).__name__} has none.")
+        if profile:
+            single_coordinate(model, index, name)
     xs, ys = np.asarray(x_values, dtype=float), np.asarray(y_values, dtype=float)
     natural = np.asarray(result.params, dtype=float)
     free = np.array([k for k in range(model.n_params) if k not in (i, j)], dtype=int)
@@ -244,12 +197,12 @@ def loglik_grid(result, params: Sequence[str], x_values, y_values, *, profile: b
             point = natural.copy()
             point[i], point[j] = xs[c], yv
             with np.errstate(all="ignore"):
-                theta = _to_working(model, point)
+                theta = to_working(model, point)
                 if not np.all(np.isfinite(theta)):
                     continue
                 if profile and len(free):
                     theta[free] = start[free]
-                    loglik, theta = _profile_point(model, theta, free, newton_steps)
+                    loglik, theta, _ = maximize_nuisance(model, theta, free, max_steps=newton_steps)
                     if np.isfinite(loglik):
                         start = theta
                 else:

@@ -26,7 +26,7 @@ from scipy import stats
 from . import derivatives
 from .exceptions import FisherkitWarning, SingularInformationWarning, SpecificationError, user_stacklevel
 from .information import as_frame, describe_direction
-from .parameters import CutPoints, Predictor
+from .profile import to_working
 
 __all__ = ["ParameterMap", "DeltaMethodWarning", "delta_method", "Reparameterized",
            "jeffreys", "summary_scales"]
@@ -365,16 +365,8 @@ def _to_working(model, natural) -> np.ndarray:
         if vector.size != len(names):
             raise SpecificationError(f"Give {len(names)} values ({', '.join(names)}); got "
                                      f"{vector.size}.")
-    theta = np.empty(len(names))
     with np.errstate(all="ignore"):
-        for b in model.blocks:
-            value = vector[b.start:b.stop]
-            if isinstance(b.spec, Predictor):
-                theta[b.start:b.stop] = value
-            elif isinstance(b.spec, CutPoints):
-                theta[b.start:b.stop] = CutPoints.to_working(value)
-            else:
-                theta[b.start] = b.spec.to_working(value[0])
+        theta = to_working(model, vector)
     bad = [n for n, t in zip(names, theta) if not np.isfinite(t)]
     if bad:
         raise SpecificationError(f"The value(s) of {bad} lie outside their constraint "

@@ -489,3 +489,46 @@ class FitResult:
         """
         from .reparam import summary_scales
         return summary_scales(self, alpha)
+
+    # ---- tests and likelihood intervals (fisherkit.inference, fisherkit.profile) -------
+
+    def wald_test(self, restriction, *, cov: str | None = None) -> pd.Series:
+        """Wald test of linear restrictions ``R params = r``; see
+        :func:`fisherkit.inference.wald_test`.
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=fk.datasets.load("spector"), family="logit")
+        >>> res.wald_test("GPA = TUCE").round(4).tolist()
+        [4.416, 1.0, 0.0356]
+        """
+        from .inference import wald_test
+        return wald_test(self, restriction, cov=cov)
+
+    def profile(self, name: str, values=None, *, n_points: int = 21,
+                width: float = 3.0) -> pd.DataFrame:
+        """The profile log-likelihood of one parameter; see :func:`fisherkit.profile.profile`.
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=fk.datasets.load("spector"), family="logit")
+        >>> list(res.profile("PSI", n_points=3).columns[:3])
+        ['loglik', 'signed_root', 'wald']
+        """
+        from .profile import profile
+        return profile(self, name, values, n_points=n_points, width=width)
+
+    def profile_ci(self, names=None, alpha: float = 0.05) -> pd.DataFrame:
+        """Profile-likelihood confidence intervals; see :func:`fisherkit.profile.profile_ci`.
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=fk.datasets.load("spector"), family="logit")
+        >>> res.profile_ci("GPA").round(3).loc["GPA"].tolist()
+        [2.826, 0.639, 5.757]
+        """
+        from .profile import profile_ci
+        return profile_ci(self, names, alpha)

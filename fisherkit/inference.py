@@ -1,0 +1,465 @@
+"""The three classical tests: Wald, likelihood ratio and score (Rao).
+
+All three test a restricted model against a larger one and are asymptotically chi-squared
+with as many degrees of freedom as restrictions (Rao, 1973, section 6e; Engle, 1984). They
+differ in which fits they need: the Wald test only the larger fit, the score test only the
+restricted one, the likelihood-ratio test both. Each returns a Series ``statistic``, ``df``,
+``p_value``.
+
+Restrictions for the Wald test are linear in the natural-scale parameters and are written as
+strings (``"GPA = TUCE"``, ``"GPA = 0, TUCE = 0"``, ``"2*GPA + TUCE = 1"``; an expression
+without ``=`` is set to 0), as a mapping ``{name: value}``, or as a pair ``(R, r)``.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError, user_stacklevel
+
+__all__ = ["wald_test", "lr_test", "score_test", "restriction_matrix", "NestingWarning"]
+
+
+class NestingWarning(FisherkitWarning):
+    """The fits given to a likelihood-ratio test do not look nested."""
+
+
+def _result(series_values: dict, name: str) -> pd.Series:
+    return pd.Series(series_values, name=name, dtype=float)
+
+
+def _chi2(statistic: float, df: int, name: str) -> pd.Series:
+    return _result({"statistic": statistic, "df": float(df),
+                    "p_value": float(stats.chi2.sf(statistic, df))}, name)
+
+
+# ---- linear restrictions ----------------------------------------------------------------
+
+_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_.]")
+
+
+class _Linear:
+    """``coef @ params + const``: the value of a parsed sub-expression."""
+
+    def __init__(self, coef: np.ndarray, const: float):
+        self.coef, self.const = coef, const
+
+    @property
+    def constant(self) -> bool:
+        return not np.any(self.coef)
+
+
+class _Parser:
+    """Recursive descent over ``+ - * / ( )``, numbers and parameter names."""
+
+    def __init__(self, text: str, names: Sequence[str]):
+        self.text, self.names, self.at = text, list(names), 0
+        # longest first, so that "x1" never shadows "x10" and "C(g)[T.b]" is one token
+        self.by_length = sorted(self.names, key=len, reverse=True)
+
+    def error(self, what: str):
+        return SpecificationError(f"Cannot read the restriction {self.text.strip()!r}: {what} "
+                                  f"at position {self.at}. The parameters are {self.names}.")
+
+    def skip(self):
+        while self.at < len(self.text) and self.text[self.at].isspace():
+            self.at += 1
+
+    def peek(self) -> str:
+        self.skip()
+        return self.text[self.at] if self.at < len(self.text) else ""
+
+    def parse(self) -> _Linear:
+        value = self.expression()
+        if self.peek():
+            raise self.error(f"unexpected {self.text[self.at:]!r}")
+        return value
+
+    def expression(self) -> _Linear:
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            sign = 1.0 if self.text[self.at] == "+" else -1.0
+            self.at += 1
+            other = self.term()
+            value = _Linear(value.coef + sign * other.coef, value.const + sign * other.const)
+        return value
+
+    def term(self) -> _Linear:
+        value = self.factor()
+        while self.peek() in ("*", "/"):
+            op = self.text[self.at]
+            self.at += 1
+            other = self.factor()
+            if op == "*":
+                if not (value.constant or other.constant):
+                    raise self.error("a product of two parameters is not linear")
+                scale, value = (value.const, other) if value.constant else (other.const, value)
+            else:
+                if not other.constant or other.const == 0.0:
+                    raise self.error("division only by a non-zero number")
+                scale = 1.0 / other.const
+            value = _Linear(scale * value.coef, scale * value.const)
+        return value
+
+    def factor(self) -> _Linear:
+        char = self.peek()
+        if char in ("+", "-"):
+            self.at += 1
+            value = self.factor()
+            return value if char == "+" else _Linear(-value.coef, -value.const)
+        if char == "(":
+            # a parameter name may itself start with "(" only in odd formulas; names first
+            name = self.name()
+            if name is not None:
+                return name
+            self.at += 1
+            value = self.expression()
+            if self.peek() != ")":
+                raise self.error("a missing ')'")
+            self.at += 1
+            return value
+        name = self.name()
+        if name is not None:
+            return name
+        match = _NUMBER.match(self.text, self.at)
+        if match:
+            self.at = match.end()
+            return _Linear(np.zeros(len(self.names)), float(match.group(0)))
+        if not char:
+            raise self.error("an expression ends early")
+        word = re.match(r"\S+", self.text[self.at:]).group(0)
+        raise self.error(f"{word!r} is not a parameter or a number")
+
+    def name(self) -> _Linear | None:
+        for candidate in self.by_length:
+            end = self.at + len(candidate)
+            if self.text.startswith(candidate, self.at):
+                continues = (end < len(self.text) and _IDENTIFIER.match(self.text[end])
+                             and _IDENTIFIER.match(candidate[-1]))
+                if continues:
+                    continue
+                self.at = end
+                coef = np.zeros(len(self.names))
+                coef[self.names.index(candidate)] = 1.0
+                return _Linear(coef, 0.0)
+        return None
+
+
+def _split(text: str) -> list[str]:
+    """Restrictions separated by commas or semicolons outside brackets."""
+    pieces, depth, current = [], 0, []
+    for char in text:
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char in ",;" and depth == 0:
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    pieces.append("".join(current))
+    return [p for p in pieces if p.strip()]
+
+
+def restriction_matrix(restriction, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list]:
+    """``R``, ``r`` and a label per row for restrictions on the parameters ``names``.
+
+    Parameters
+    ----------
+    restriction : str, sequence of str, mapping or (R, r)
+        See the module docstring.
+    names : sequence of str
+        The parameter names, in the order of ``R``'s columns.
+
+    Examples
+    --------
+    >>> R, r, labels = restriction_matrix("GPA = TUCE, 2*PSI = 1", ["GPA", "TUCE", "PSI"])
+    >>> R.tolist(), r.tolist()
+    ([[1.0, -1.0, 0.0], [0.0, 0.0, 2.0]], [0.0, 1.0])
+    """
+    names = list(names)
+    if isinstance(restriction, str):
+        restriction = _split(restriction)
+    if isinstance(restriction, Mapping):
+        unknown = [k for k in restriction if k not in names]
+        if unknown:
+            raise SpecificationError(f"Unknown parameter(s) {unknown}; the parameters are {names}.")
+        R = np.array([[float(n == k) for n in names] for k in restriction]).reshape(-1, len(names))
+        r = np.array([float(v) for v in restriction.values()])
+        labels = [f"{k} = {v:g}" for k, v in restriction.items()]
+    elif (isinstance(restriction, Sequence) and restriction
+          and all(isinstance(p, str) for p in restriction)):
+        rows, r, labels = [], [], []
+        for text in (p for part in restriction for p in _split(part)):
+            sides = text.split("=")
+            if len(sides) > 2:
+                raise SpecificationError(f"The restriction {text.strip()!r} has more than one '='.")
+            left = _Parser(sides[0], names).parse()
+            right = (_Parser(sides[1], names).parse() if len(sides) == 2
+                     else _Linear(np.zeros(len(names)), 0.0))
+            rows.append(left.coef - right.coef)
+            r.append(right.const - left.const)
+            labels.append(" ".join(text.split()) + ("" if len(sides) == 2 else " = 0"))
+        R, r = np.array(rows), np.array(r)
+    elif isinstance(restriction, tuple) and len(restriction) == 2:
+        R, r = restriction
+        if isinstance(R, pd.DataFrame):
+            unknown = [c for c in R.columns if c not in names]
+            if unknown:
+                raise SpecificationError(f"Unknown parameter(s) {unknown}; the parameters are "
+                                         f"{names}.")
+            R = R.reindex(columns=names, fill_value=0.0)
+        R = np.atleast_2d(np.asarray(R, dtype=float))
+        r = np.atleast_1d(np.asarray(r, dtype=float))
+        if R.shape[1] != len(names) or r.shape != (R.shape[0],):
+            raise SpecificationError(f"R must have {len(names)} columns ({', '.join(names)}) and "
+                                     f"r one value per row of R; got shapes {R.shape} and {r.shape}.")
+        labels = [f"restriction {i + 1}" for i in range(R.shape[0])]
+    else:
+        raise SpecificationError("Give restrictions as a string ('GPA = TUCE'), a list of "
+                                 "strings, a mapping {name: value} or a pair (R, r); got "
+                                 f"{restriction!r}.")
+    if R.shape[0] == 0:
+        raise SpecificationError("No restrictions were given.")
+    if not (np.all(np.isfinite(R)) and np.all(np.isfinite(r))):
+        raise SpecificationError("The restrictions hold values that are not finite.")
+    for i, row in enumerate(R):
+        if not np.any(row):
+            raise SpecificationError(f"The restriction {labels[i]!r} involves no parameter.")
+    if np.linalg.matrix_rank(R) < R.shape[0]:
+        raise SpecificationError(f"The restrictions {labels} are linearly dependent; drop the "
+                                 "redundant ones.")
+    return R, r, labels
+
+
+# ---- the tests --------------------------------------------------------------------------
+
+def wald_test(result, restriction, *, cov: str | None = None) -> pd.Series:
+    """Wald test of ``R params = r``: ``(R b - r)' (R V R')^-1 (R b - r)``, chi-squared.
+
+    Parameters
+    ----------
+    result : FitResult
+    restriction : str, sequence of str, mapping or (R, r)
+        Linear restrictions on the natural-scale parameters (see the module docstring).
+    cov : str, optional
+        The covariance ``V``: the result's own by default, or any of ``FitResult.with_cov``'s
+        kinds (``"sandwich"`` gives the robust Wald test).
+
+    Returns
+    -------
+    pandas.Series
+        ``statistic``, ``df``, ``p_value``; ``attrs["restrictions"]`` lists them as read.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=fk.datasets.load("spector"), family="logit")
+    >>> wald_test(res, {"GPA": 0, "TUCE": 0}).round(4).tolist()
+    [6.3515, 2.0, 0.0418]
+    """
+    R, r, labels = restriction_matrix(restriction, result.names)
+    view = result if cov is None else result.with_cov(cov)
+    V = view.cov.to_numpy()
+    used = np.flatnonzero(np.any(R != 0, axis=0))
+    unknown = [result.names[k] for k in used if not np.isfinite(V[k, k])]
+    if unknown:
+        raise SpecificationError(f"The parameter(s) {unknown} are not identified (no finite "
+                                 "covariance); a Wald test cannot involve them.")
+    diff = R @ result.params.to_numpy() - r
+    middle = R @ V @ R.T
+    try:
+        statistic = float(diff @ np.linalg.solve(middle, diff))
+    except np.linalg.LinAlgError:
+        raise SpecificationError(f"R V R' is singular for the restrictions {labels}; the "
+                                 "covariance does not identify them.") from None
+    out = _chi2(statistic, R.shape[0], "wald")
+    out.attrs.update(restrictions=labels, cov_type=view.cov_type)
+    return out
+
+
+def _check_same_data(restricted, full, test: str) -> None:
+    if restricted.n_obs != full.n_obs:
+        raise SpecificationError(f"A {test} test needs both models fitted to the same rows; "
+                                 f"the restricted fit has {restricted.n_obs} observations and "
+                                 f"the full one {full.n_obs} (were different rows dropped for "
+                                 "missing values?).")
+    y_r = getattr(getattr(restricted.model, "data", None), "y", None)
+    y_f = getattr(getattr(full.model, "data", None), "y", None)
+    if isinstance(y_r, np.ndarray) and isinstance(y_f, np.ndarray) and y_r.shape == y_f.shape:
+        if not np.array_equal(y_r, y_f):
+            raise SpecificationError(f"A {test} test needs both models fitted to the same "
+                                     "outcome; the two fits have different outcome values.")
+
+
+def _warn_not_converged(fits: dict) -> None:
+    for label, fit in fits.items():
+        if not fit.converged:
+            warnings.warn(f"The {label} fit did not converge; the test statistic is not "
+                          "reliable.", ConvergenceWarning, stacklevel=user_stacklevel())
+
+
+def lr_test(restricted, full) -> pd.Series:
+    """Likelihood-ratio test of a restricted fit against a larger one it is nested in.
+
+    The statistic is ``2 (loglik_full - loglik_restricted)`` on ``n_params_full -
+    n_params_restricted`` degrees of freedom. For a restriction on the boundary of the
+    parameter space (Poisson against NB2, ``alpha = 0``) the chi-squared p-value is
+    conservative: the null distribution is then a 50:50 mixture of 0 and chi2(1), whose
+    p-value is half of this one (Self and Liang, 1987).
+
+    Parameters
+    ----------
+    restricted, full : FitResult
+        Fits to the same rows and outcome.
+
+    Returns
+    -------
+    pandas.Series
+        ``statistic``, ``df``, ``p_value``.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> df = fk.datasets.load("spector")
+    >>> small = fk.fit("GRADE ~ GPA", data=df, family="logit")
+    >>> big = fk.fit("GRADE ~ GPA + TUCE + PSI", data=df, family="logit")
+    >>> lr_test(small, big).round(4).tolist()
+    [6.6385, 2.0, 0.0362]
+    """
+    for label, fit in (("restricted", restricted), ("full", full)):
+        if not hasattr(fit, "loglik") or not hasattr(fit, "n_params"):
+            raise SpecificationError(f"The {label} model must be a fit result; got "
+                                     f"{type(fit).__name__}.")
+    _check_same_data(restricted, full, "likelihood-ratio")
+    df = full.n_params - restricted.n_params
+    if df <= 0:
+        raise SpecificationError(f"The full model must have more parameters than the restricted "
+                                 f"one; they have {full.n_params} and {restricted.n_params} "
+                                 "(are the arguments swapped?).")
+    _warn_not_converged({"restricted": restricted, "full": full})
+    statistic = 2.0 * (full.loglik - restricted.loglik)
+    if statistic < -1e-6 * (1.0 + abs(full.loglik)):
+        warnings.warn(f"The full model's log-likelihood ({full.loglik:.10g}) is below the "
+                      f"restricted one's ({restricted.loglik:.10g}): the models are not nested "
+                      "or the full fit stopped short of its maximum.", NestingWarning,
+                      stacklevel=user_stacklevel())
+    return _chi2(max(statistic, 0.0), df, "likelihood_ratio")
+
+
+def _embed(restricted, model) -> np.ndarray:
+    """The full model's working vector at the restricted estimate, extra coefficients 0."""
+    from .parameters import Predictor
+    from .profile import to_working
+
+    names = list(model.names)
+    params = restricted.params
+    outside = [n for n in params.index if n not in names]
+    if outside:
+        raise SpecificationError(f"The restricted fit's parameter(s) {outside} are not in the "
+                                 f"full model, whose parameters are {names}.")
+    natural = np.zeros(len(names))
+    for b in model.blocks:
+        zero_ok = isinstance(getattr(b, "spec", None), Predictor) or getattr(
+            b, "constraint", None) == "real"
+        for k in range(b.start, b.stop):
+            if names[k] in params.index:
+                natural[k] = params[names[k]]
+            elif not zero_ok:
+                raise SpecificationError(f"The full model's parameter {names[k]!r} is not in the "
+                                         "restricted fit and has no null value of 0; a score "
+                                         "test needs it in both.")
+    return to_working(model, natural)
+
+
+def score_test(restricted, full, *, data=None, information: str = "expected",
+               **model_options) -> pd.Series:
+    """Score (Rao, Lagrange-multiplier) test from a restricted fit alone.
+
+    The full model's score ``s`` and information ``I`` are evaluated at the restricted
+    estimate, the full model's extra coefficients set to 0; the statistic is ``s' I^-1 s``
+    on as many degrees of freedom as extra parameters. The full model need not be fitted.
+
+    Parameters
+    ----------
+    restricted : FitResult
+    full : FitResult, model or str
+        The larger model: a fit, its ``model``, or a formula fitted to ``data`` with the
+        restricted fit's family (``model_options`` such as ``offset=`` as for ``fk.fit``).
+    data : DataFrame, optional
+        Needed when ``full`` is a formula.
+    information : {"expected", "observed", "opg"}
+        The information in the quadratic form. The expected one is Rao's; the observed one
+        is statsmodels' default; the OPG one gives the n R-squared form of the
+        Lagrange-multiplier test.
+
+    Returns
+    -------
+    pandas.Series
+        ``statistic``, ``df``, ``p_value``.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> df = fk.datasets.load("spector")
+    >>> small = fk.fit("GRADE ~ GPA", data=df, family="logit")
+    >>> score_test(small, "GRADE ~ GPA + TUCE + PSI", data=df).round(4).tolist()
+    [6.4596, 2.0, 0.0396]
+    """
+    from .expected import expected_information
+    from .fitting import build_model
+
+    if information not in ("expected", "observed", "opg"):
+        raise SpecificationError(f"Unknown information {information!r}; choose 'expected', "
+                                 "'observed' or 'opg'.")
+    if isinstance(full, str):
+        if data is None:
+            raise SpecificationError("A score test against a formula needs data=.")
+        model = build_model(full, data, restricted.model.family, **model_options)
+    else:
+        if data is not None or model_options:
+            raise SpecificationError("data= and model options go with a formula for 'full'.")
+        model = getattr(full, "model", full)
+        if not hasattr(model, "derivatives"):
+            raise SpecificationError(f"The full model must be a fit result, a model or a "
+                                     f"formula; got {type(full).__name__}.")
+    _check_same_data(restricted, _Sized(model), "score")
+    df = model.n_params - restricted.n_params
+    if df <= 0:
+        raise SpecificationError(f"The full model must have more parameters than the restricted "
+                                 f"one; they have {model.n_params} and {restricted.n_params}.")
+    _warn_not_converged({"restricted": restricted})
+    theta = _embed(restricted, model)
+    loglik, score, hessian = model.derivatives(theta)
+    if abs(loglik - restricted.loglik) > 1e-6 * (1.0 + abs(restricted.loglik)):
+        raise SpecificationError(f"At the restricted estimate the full model's log-likelihood is "
+                                 f"{loglik:.10g}, not the restricted fit's "
+                                 f"{restricted.loglik:.10g}: the models are not nested this way "
+                                 "(different data, offset, family or link).")
+    if information == "observed":
+        info = -hessian
+    elif information == "opg":
+        info = model.opg(theta)
+    else:
+        info = expected_information(model, theta).matrix
+    try:
+        statistic = float(score @ np.linalg.solve(info, score))
+    except np.linalg.LinAlgError:
+        raise SpecificationError(f"The {information} information of the full model is singular "
+                                 "at the restricted estimate.") from None
+    out = _chi2(statistic, df, "score")
+    out.attrs["information"] = information
+    return out
+
+
+class _Sized:
+    """A model seen as a fit for the same-data checks."""
+
+    def __init__(self, model):
+        self.model, self.n_obs = model, model.n_obs
