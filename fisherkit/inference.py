@@ -273,7 +273,8 @@ def wald_test(result, restriction, *, cov: str | None = None) -> pd.Series:
         raise SpecificationError(f"The parameter(s) {unknown} are not identified (no finite "
                                  "covariance); a Wald test cannot involve them.")
     diff = R @ result.params.to_numpy() - r
-    middle = R @ V @ R.T
+    # only the columns in use: a parameter outside the restrictions may be unidentified
+    middle = R[:, used] @ V[np.ix_(used, used)] @ R[:, used].T
     try:
         statistic = float(diff @ np.linalg.solve(middle, diff))
     except np.linalg.LinAlgError:
