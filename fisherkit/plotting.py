@@ -17,7 +17,8 @@ import pandas as pd
 from .exceptions import FisherkitWarning, SpecificationError, user_stacklevel
 from .profile import maximize_nuisance, single_coordinate, to_working
 
-__all__ = ["plot_convergence", "plot_paths", "loglik_grid", "loglik_gaps", "natural_path"]
+__all__ = ["plot_convergence", "plot_paths", "plot_profile", "loglik_grid", "loglik_gaps",
+           "natural_path"]
 
 X_AXES = ("iteration", "passes", "elapsed")
 
@@ -324,4 +325,63 @@ def plot_paths(source, params: Sequence[str], *, methods: Sequence[str] | None =
     held = "profiled" if profile else "held at the maximum"
     ax.set_title(f"log-likelihood below its maximum; other parameters {held}", fontsize=9)
     ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+# ---- profile likelihoods --------------------------------------------------------------
+
+def plot_profile(result, name: str, *, alpha: float = 0.05, n_points: int = 41,
+                 width: float = 3.0, ax=None):
+    """The signed root of the profile deviance of one parameter, beside the Wald line.
+
+    Where the log-likelihood is quadratic the signed root ``sign(value - estimate)
+    sqrt(2 (loglik_hat - loglik_profile))`` is the straight line ``(value - estimate) /
+    se``; the gap between the two curves is what separates the profile interval (where the
+    root crosses ``-/+ z_{1 - alpha/2}``, marked) from the Wald one.
+
+    Parameters
+    ----------
+    result : FitResult
+    name : str
+        A parameter that is one working coordinate (see :func:`fisherkit.profile.profile`).
+    alpha : float
+        Level of the marked interval.
+    n_points, width : int, float
+        The grid of :func:`fisherkit.profile.profile`.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=fk.datasets.load("spector"), family="logit")
+    >>> ax = fk.plotting.plot_profile(res, "PSI", n_points=11)
+    >>> [line.get_label() for line in ax.get_lines()][:2]
+    ['profile', 'Wald (quadratic)']
+    """
+    from scipy import stats
+
+    from .profile import profile, profile_ci
+
+    table = profile(result, name, n_points=n_points, width=width)
+    interval = profile_ci(result, name, alpha).loc[name]
+    z = float(stats.norm.ppf(1.0 - alpha / 2.0))
+    ax = _new_axes(ax)
+    ax.plot(table.index, table["signed_root"], "-", color="C0", label="profile")
+    ax.plot(table.index, table["wald"], "--", color="C1", label="Wald (quadratic)")
+    for level in (-z, z):
+        ax.axhline(level, color="0.6", lw=0.8)
+    for end in (interval["ci_lower"], interval["ci_upper"]):
+        if np.isfinite(end):
+            ax.axvline(end, color="C0", lw=0.8, ls=":")
+    ax.set_xlabel(name)
+    ax.set_ylabel("signed root of the profile deviance")
+    ax.set_title(f"Profile of {name}: {1 - alpha:.0%} interval "
+                 f"[{interval['ci_lower']:.4g}, {interval['ci_upper']:.4g}]")
+    ax.legend()
     return ax

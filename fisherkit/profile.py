@@ -64,7 +64,7 @@ def single_coordinate(model, index: int, name: str) -> None:
                                  "the other cut points and cannot be profiled on its own.")
 
 
-def maximize_nuisance(model, theta, free, max_steps: int = 50, tol: float = 1e-12):
+def maximize_nuisance(model, theta, free, max_steps: int = 100, tol: float = 1e-12):
     """Safeguarded Newton steps on the coordinates ``free``, the others held fixed.
 
     Returns the log-likelihood reached, the working vector, and whether the Newton
@@ -80,20 +80,38 @@ def maximize_nuisance(model, theta, free, max_steps: int = 50, tol: float = 1e-1
         direction, _ = newton_direction(score[free], hess[np.ix_(free, free)])
         if float(score[free] @ direction) < tol * (1.0 + abs(loglik)):
             return loglik, theta, True
-        t = 1.0
-        for _ in range(40):
-            trial = theta.copy()
-            trial[free] += t * direction
-            values = model.derivatives(trial)
-            if np.isfinite(values[0]) and values[0] >= loglik:
-                theta, (loglik, score, hess) = trial, values
-                break
-            t *= 0.5
-        else:
-            # no step improves: at the maximum to rounding, or stuck
+        improved = _line_step(model, theta, free, direction, loglik, shrink=True)
+        if improved is None:
+            # a saturated start (probabilities at 0 or 1) has no curvature to scale the
+            # Newton step by; climb along the gradient instead, doubling while it helps
+            improved = _line_step(model, theta, free, score[free], loglik, shrink=False)
+        if improved is None:
             direction, _ = newton_direction(score[free], hess[np.ix_(free, free)])
             return loglik, theta, float(score[free] @ direction) < 1e-8 * (1.0 + abs(loglik))
+        theta, (loglik, score, hess) = improved
     return loglik, theta, False
+
+
+def _line_step(model, theta, free, direction, loglik, shrink: bool):
+    """The first halving (``shrink``) or the best doubling of a step along ``direction``
+    that raises the log-likelihood, with its derivatives; None when no step does."""
+    best, t = None, 1.0
+    for _ in range(60):
+        trial = theta.copy()
+        trial[free] += t * direction
+        values = model.derivatives(trial)
+        better = np.isfinite(values[0]) and values[0] > (loglik if best is None else best[1][0])
+        if shrink:
+            if np.isfinite(values[0]) and values[0] > loglik:
+                return trial, values
+            t *= 0.5
+        elif better:
+            best, t = (trial, values), 2.0 * t
+        elif best is not None or t < 1e-12:
+            break
+        else:
+            t *= 0.5
+    return best
 
 
 class _Profiler:
@@ -115,7 +133,9 @@ class _Profiler:
         with np.errstate(all="ignore"):
             se = float(np.sqrt(result._cov_working[self.index, self.index]))
         self.se_working = se if np.isfinite(se) and se > 0 else 1.0
-        self.start = self.theta_hat.copy()
+        # converged solutions by working value: each new value starts from the nearest one,
+        # never from a far point where a saturated likelihood has no gradient to follow
+        self.solutions = {self.working_hat: self.theta_hat}
         self.not_converged = 0
         self.best = -np.inf
 
@@ -133,37 +153,52 @@ class _Profiler:
 
     def __call__(self, w: float):
         """Profile log-likelihood at working value ``w``, and the maximizing vector."""
-        theta = self.start.copy()
+        nearest = min(self.solutions, key=lambda v: abs(v - w))
+        theta = self.solutions[nearest].copy()
         theta[self.index] = w
         with np.errstate(all="ignore"):
             loglik, theta, converged = maximize_nuisance(self.model, theta, self.free)
         if np.isfinite(loglik):
-            self.start = theta  # warm start for the next, nearby value
-            self.not_converged += not converged
             self.best = max(self.best, float(loglik))
+            if converged:
+                self.solutions[float(w)] = theta
         return float(loglik), theta, converged
 
-    def deviance(self, w: float) -> float:
-        loglik = self(w)[0]
-        return 2.0 * (self.loglik_hat - loglik) if np.isfinite(loglik) else np.nan
+    def deviance(self, w: float) -> tuple[float, bool]:
+        """``2 (loglik_hat - profile(w))`` and whether the inner maximization converged."""
+        loglik, _, converged = self(w)
+        if not np.isfinite(loglik):
+            return np.nan, False
+        return 2.0 * (self.loglik_hat - loglik), converged
 
     def endpoint(self, side: int, level: float) -> float:
         """The working value on ``side`` (+1 or -1) where the deviance reaches ``level``."""
-        self.start = self.theta_hat.copy()
         inner, step = self.working_hat, np.sqrt(level) * self.se_working
-        for _ in range(40):
+        known = {inner: -level}
+        for _ in range(60):
             outer = self.working_hat + side * step
-            value = self.deviance(outer)
-            if not np.isfinite(value):
-                # outside the model's domain: close in on the last good point
-                step = 0.5 * (abs(inner - self.working_hat) + step)
-                if step - abs(inner - self.working_hat) < 1e-8 * self.se_working:
+            value, converged = self.deviance(outer)
+            if not (np.isfinite(value) and converged):
+                # outside the model's domain, or a point whose nuisance maximum cannot be
+                # found (it runs off to infinity): close in on the last good point
+                gap = abs(inner - self.working_hat)
+                step = 0.5 * (gap + step)
+                if step - gap < 1e-8 * max(self.se_working, abs(inner)):
                     break
                 continue
             if value >= level:
-                root = optimize.brentq(lambda w: self.deviance(w) - level, inner, outer,
-                                       xtol=1e-12 * max(1.0, abs(outer)), rtol=1e-13)
-                return float(root)
+                known[outer] = value - level
+
+                def excess(w):
+                    if w in known:
+                        return known[w]
+                    value, converged = self.deviance(w)
+                    self.not_converged += not converged
+                    return value - level
+
+                return float(optimize.brentq(excess, inner, outer, rtol=1e-13,
+                                             xtol=1e-12 * max(1.0, abs(outer))))
+            known = {outer: value - level}
             inner, step = outer, 2.0 * step
         return side * np.inf
 
@@ -225,9 +260,9 @@ def profile(result, name: str, values=None, *, n_points: int = 21, width: float 
     above = [k for k in order if working[k] >= profiler.working_hat]
     below = [k for k in order[::-1] if working[k] < profiler.working_hat]
     for side in (above, below):
-        profiler.start = profiler.theta_hat.copy()
         for k in side:
             loglik, theta, converged = profiler(working[k])
+            profiler.not_converged += not converged
             dev = max(2.0 * (profiler.loglik_hat - loglik), 0.0)
             natural = np.asarray(result.model.to_natural(theta), dtype=float)
             rows[k] = {"loglik": loglik,
