@@ -15,6 +15,7 @@ from .exceptions import (
 )
 from .family import Family
 from .fitting import fit
+from .flows import Flow
 from .general import Array, Likelihood, fit_likelihood
 from .inference import NestingWarning, lr_test, score_test, wald_test
 from .parameters import CutPoints, Predictor, Scalar
@@ -35,6 +36,7 @@ __all__ = [
     "score_test",
     "plotting",
     "Transform",
+    "Flow",
     "transformed_logpdf",
     "Family",
     "Predictor",
