@@ -33,3 +33,14 @@ def test_standard_errors_vignette_runs_and_its_sandwich_claim_holds(tmp_path):
     assert printed is not None
     assert (float(printed.group(1)), float(printed.group(2))) == (round(ratio.min(), 2),
                                                                     round(ratio.max(), 2))
+
+
+def test_standard_errors_vignette_reports_coverage_near_95_percent():
+    text = (VIGNETTES / "standard_errors.md").read_text()
+    printed = re.search(r"\*\*The observed-information intervals cover ([\d.]+)% to ([\d.]+)%\*\*",
+                        text)
+    assert printed is not None
+    n_sets = int(re.search(r"(\d+) data sets drawn from the fitted", text).group(1))
+    mc_se = np.sqrt(0.95 * 0.05 / n_sets)
+    for share in printed.groups():
+        assert abs(float(share) / 100 - 0.95) < 3 * mc_se
