@@ -7,7 +7,6 @@ Markdown is computed here; none is typed by hand.
 
 from __future__ import annotations
 
-import argparse
 
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pandas as pd  # noqa: E402
 from autograd.scipy.special import logsumexp  # noqa: E402
 
 import fisherkit as fk  # noqa: E402
-from _render import markdown_table  # noqa: E402
+from _render import markdown_table, output_dir  # noqa: E402
 
 D = fk.derivatives
 N_POINTS = 500
@@ -230,14 +229,9 @@ stays there; `fk.fit` checks the eigenvalues at its stopping point and flags a s
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", type=Path, default=Path(__file__).resolve().parent)
-    args = parser.parse_args(argv)
-    (args.output_dir / "figures").mkdir(parents=True, exist_ok=True)
+    out = output_dir(__doc__, argv)
     r = compute()
-    figure = draw(r, args.output_dir)
-    write(r, args.output_dir, figure)
-
+    write(r, out, draw(r, out))
 
 if __name__ == "__main__":
     main()

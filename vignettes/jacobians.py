@@ -7,7 +7,6 @@ Markdown is computed here; none is typed by hand.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -19,7 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import fisherkit as fk  # noqa: E402
-from _render import markdown_table  # noqa: E402
+from _render import markdown_table, output_dir  # noqa: E402
 
 SPECTOR = "GRADE ~ GPA + TUCE + PSI"
 STEPS = np.logspace(-4, -1, 13)
@@ -185,14 +184,9 @@ $v$ would show slope 3 instead, and a wrong Jacobian slope 1.
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", type=Path, default=Path(__file__).resolve().parent)
-    args = parser.parse_args(argv)
-    (args.output_dir / "figures").mkdir(parents=True, exist_ok=True)
+    out = output_dir(__doc__, argv)
     r = compute()
-    figure = draw(r, args.output_dir)
-    write(r, args.output_dir, figure)
-
+    write(r, out, draw(r, out))
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,6 @@ Every number in the Markdown is computed here; none is typed by hand.
 
 from __future__ import annotations
 
-import argparse
 import warnings
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import fisherkit as fk  # noqa: E402
-from _render import markdown_table  # noqa: E402
+from _render import markdown_table, output_dir  # noqa: E402
 
 SPECTOR = "GRADE ~ GPA + TUCE + PSI"
 COLUMNS = ["converged", "n_iter", "passes", "loglik_gap", "grad_norm", "max_param_diff_se"]
@@ -165,14 +164,9 @@ fisherkit compare --dataset spector --formula "{SPECTOR}" --family logit \\
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", type=Path, default=Path(__file__).resolve().parent)
-    args = parser.parse_args(argv)
-    (args.output_dir / "figures").mkdir(parents=True, exist_ok=True)
+    out = output_dir(__doc__, argv)
     r = compute()
-    conv, paths = draw(r, args.output_dir)
-    write(r, args.output_dir, conv, paths)
-
+    write(r, out, *draw(r, out))
 
 if __name__ == "__main__":
     main()

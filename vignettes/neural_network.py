@@ -7,7 +7,6 @@ in the Markdown is computed here; none is typed by hand.
 
 from __future__ import annotations
 
-import argparse
 import warnings
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import fisherkit as fk  # noqa: E402
-from _render import markdown_table  # noqa: E402
+from _render import markdown_table, output_dir  # noqa: E402
 
 HIDDEN = 4
 N = 120
@@ -188,14 +187,9 @@ information: small where the network fits, which is when the kernel view of trai
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", type=Path, default=Path(__file__).resolve().parent)
-    args = parser.parse_args(argv)
-    (args.output_dir / "figures").mkdir(parents=True, exist_ok=True)
+    out = output_dir(__doc__, argv)
     r = compute()
-    figures = draw(r, args.output_dir)
-    write(r, args.output_dir, figures)
-
+    write(r, out, draw(r, out))
 
 if __name__ == "__main__":
     main()

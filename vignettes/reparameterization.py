@@ -7,7 +7,6 @@ Every number in the Markdown is computed here; none is typed by hand.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -19,7 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import fisherkit as fk  # noqa: E402
-from _render import markdown_table  # noqa: E402
+from _render import markdown_table, output_dir  # noqa: E402
 
 SPECTOR = "GRADE ~ GPA + TUCE + PSI"
 LONGLEY = "TOTEMP ~ GNP"
@@ -245,14 +244,9 @@ as a density must:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", type=Path, default=Path(__file__).resolve().parent)
-    args = parser.parse_args(argv)
-    (args.output_dir / "figures").mkdir(parents=True, exist_ok=True)
+    out = output_dir(__doc__, argv)
     r = compute()
-    figures = draw(r, args.output_dir)
-    write(r, args.output_dir, figures)
-
+    write(r, out, draw(r, out))
 
 if __name__ == "__main__":
     main()

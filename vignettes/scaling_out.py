@@ -7,7 +7,6 @@ here; none is typed by hand.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 import fisherkit as fk
-from _render import markdown_table
+from _render import markdown_table, output_dir
 
 FORMULA = "mdvis ~ lncoins + idp + lpi + fmde + physlm + disea + hlthg + hlthf + hlthp"
 KINDS = ["observed", "expected", "opg", "sandwich"]
@@ -117,12 +116,7 @@ with `levels=`); a partition with a level not seen, or with missing values under
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", type=Path, default=Path(__file__).resolve().parent)
-    args = parser.parse_args(argv)
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    write(compute(), args.output_dir)
-
+    write(compute(), output_dir(__doc__, argv))
 
 if __name__ == "__main__":
     main()
