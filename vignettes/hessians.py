@@ -233,5 +233,6 @@ def main(argv=None) -> None:
     r = compute()
     write(r, out, draw(r, out))
 
+
 if __name__ == "__main__":
     main()

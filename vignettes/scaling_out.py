@@ -118,5 +118,6 @@ with `levels=`); a partition with a level not seen, or with missing values under
 def main(argv=None) -> None:
     write(compute(), output_dir(__doc__, argv))
 
+
 if __name__ == "__main__":
     main()
