@@ -37,3 +37,21 @@ def test_user_likelihood_benchmark_quick_run_agrees_with_analytic_logit():
     row = bench.run(5_000, 5, 1)
     assert row["max_rel_se_diff_fisherkit_vs_analytic"] < 1e-8
     assert row["max_rel_param_diff_fisherkit_vs_analytic"] < 1e-6
+
+
+def test_models_benchmark_quick_run_agrees_with_statsmodels(tmp_path):
+    bench = _load("bench_models")
+    r = bench.run(quick=True, repeats=1)
+    assert {row["family"] for row in r["families"]} == {"logit", "poisson", "negbin", "ordinal"}
+    for row in r["families"]:
+        # the ordinal slopes against statsmodels' BFGS fit, whose numerical Hessian is rough
+        assert row["max rel. se diff"] < (1e-4 if row["family"] == "ordinal" else 1e-8), row
+    assert [row["kind"] for row in r["information"]] == ["observed", "expected", "opg",
+                                                          "sandwich"]
+    assert r["memory"]["peak / design"] > 1.0  # the design itself is built inside the fit
+    # the section replaces its old self below the marker and keeps the rest
+    path = tmp_path / "RESULTS.md"
+    path.write_text("# head\n\n" + bench.MARKER + "\n\n" + bench.TITLE + "\n\nold\n\n## Other\n\nkept\n")
+    bench.write_section(path, bench.section(r, 1))
+    text = path.read_text()
+    assert "old" not in text and text.endswith("## Other\n\nkept\n") and text.count(bench.TITLE) == 1
