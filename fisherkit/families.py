@@ -24,14 +24,13 @@ import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 from autograd import elementwise_grad
-from autograd.scipy.special import gammaln
 from scipy import special
 
 from .exceptions import DataError, SpecificationError
 from .family import Family
 from .links import get_link
 from .parameters import CutPoints, Predictor, Scalar
-from .primitives import log_diff_exp, softplus
+from .primitives import gammaln, log_diff_exp, softplus
 
 __all__ = ["make_family", "FAMILIES"]
 
