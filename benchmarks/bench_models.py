@@ -199,13 +199,13 @@ design**.
 """
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace this runner's section below the marker (or append it); keep the rest."""
+def write_section(path: Path, text: str, title: str = TITLE) -> None:
+    """Replace the section headed ``title`` below the marker (or append it); keep the rest."""
     old = path.read_text()
     head, tail = old.split(MARKER, 1)
-    if TITLE in tail:
-        start = tail.index(TITLE)
-        end = tail.find("\n## ", start + len(TITLE))
+    if title in tail:
+        start = tail.index(title)
+        end = tail.find("\n## ", start + len(title))
         tail = tail[:start] + text.rstrip("\n") + "\n" + (tail[end:] if end != -1 else "")
     else:
         tail = tail.rstrip("\n") + "\n\n" + text
