@@ -55,3 +55,13 @@ def test_models_benchmark_quick_run_agrees_with_statsmodels(tmp_path):
     bench.write_section(path, bench.section(r, 1))
     text = path.read_text()
     assert "old" not in text and text.endswith("## Other\n\nkept\n") and text.count(bench.TITLE) == 1
+
+
+def test_out_of_core_benchmark_small_run_stays_under_the_worker_limit(monkeypatch):
+    bench = _load("bench_dask")
+    monkeypatch.setattr(bench, "ROWS_PER_PARTITION", 50_000)
+    r = bench.run(200_000, "1GB")
+    assert r["partitions"] == 4 and r["converged"] and r["workers alive"] == 2
+    assert max(r["peak GB"].values()) < r["limit GB"]
+    assert r["largest |estimate - truth| / se"] < 5.0
+    assert bench.TITLE in bench.section(r, "python benchmarks/bench_dask.py --quick")
