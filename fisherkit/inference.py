@@ -30,13 +30,9 @@ class NestingWarning(FisherkitWarning):
     """The fits given to a likelihood-ratio test do not look nested."""
 
 
-def _result(series_values: dict, name: str) -> pd.Series:
-    return pd.Series(series_values, name=name, dtype=float)
-
-
 def _chi2(statistic: float, df: int, name: str) -> pd.Series:
-    return _result({"statistic": statistic, "df": float(df),
-                    "p_value": float(stats.chi2.sf(statistic, df))}, name)
+    return pd.Series({"statistic": statistic, "df": float(df),
+                      "p_value": float(stats.chi2.sf(statistic, df))}, name=name, dtype=float)
 
 
 # ---- linear restrictions ----------------------------------------------------------------
@@ -286,13 +282,14 @@ def wald_test(result, restriction, *, cov: str | None = None) -> pd.Series:
 
 
 def _check_same_data(restricted, full, test: str) -> None:
+    """``restricted`` and ``full`` are models (a fit's ``model``)."""
     if restricted.n_obs != full.n_obs:
         raise SpecificationError(f"A {test} test needs both models fitted to the same rows; "
                                  f"the restricted fit has {restricted.n_obs} observations and "
                                  f"the full one {full.n_obs} (were different rows dropped for "
                                  "missing values?).")
-    y_r = getattr(getattr(restricted.model, "data", None), "y", None)
-    y_f = getattr(getattr(full.model, "data", None), "y", None)
+    y_r = getattr(getattr(restricted, "data", None), "y", None)
+    y_f = getattr(getattr(full, "data", None), "y", None)
     if isinstance(y_r, np.ndarray) and isinstance(y_f, np.ndarray) and y_r.shape == y_f.shape:
         if not np.array_equal(y_r, y_f):
             raise SpecificationError(f"A {test} test needs both models fitted to the same "
@@ -338,7 +335,7 @@ def lr_test(restricted, full) -> pd.Series:
         if not hasattr(fit, "loglik") or not hasattr(fit, "n_params"):
             raise SpecificationError(f"The {label} model must be a fit result; got "
                                      f"{type(fit).__name__}.")
-    _check_same_data(restricted, full, "likelihood-ratio")
+    _check_same_data(restricted.model, full.model, "likelihood-ratio")
     df = full.n_params - restricted.n_params
     if df <= 0:
         raise SpecificationError(f"The full model must have more parameters than the restricted "
@@ -430,7 +427,7 @@ def score_test(restricted, full, *, data=None, information: str = "expected",
         if not hasattr(model, "derivatives"):
             raise SpecificationError(f"The full model must be a fit result, a model or a "
                                      f"formula; got {type(full).__name__}.")
-    _check_same_data(restricted, _Sized(model), "score")
+    _check_same_data(restricted.model, model, "score")
     df = model.n_params - restricted.n_params
     if df <= 0:
         raise SpecificationError(f"The full model must have more parameters than the restricted "
@@ -458,9 +455,3 @@ def score_test(restricted, full, *, data=None, information: str = "expected",
     out.attrs["information"] = information
     return out
 
-
-class _Sized:
-    """A model seen as a fit for the same-data checks."""
-
-    def __init__(self, model):
-        self.model, self.n_obs = model, model.n_obs

@@ -180,11 +180,11 @@ def loglik_grid(result, params: Sequence[str], x_values, y_values, *, profile: b
         if name not in names:
             raise SpecificationError(f"Unknown parameter {name!r}; the parameters are {names}.")
     i, j = names.index(params[0]), names.index(params[1])
-    for index, name in ((i, params[0]), (j, params[1])):
-        if getattr(model, "blocks", None) is None:
-            raise SpecificationError("Likelihood surfaces need a model with parameter blocks "
-                                     f"(fk.fit); {type(model).__name__} has none.")
-        if profile:
+    if getattr(model, "blocks", None) is None:
+        raise SpecificationError("Likelihood surfaces need a model with parameter blocks "
+                                 f"(fk.fit); {type(model).__name__} has none.")
+    if profile:
+        for index, name in ((i, params[0]), (j, params[1])):
             single_coordinate(model, index, name)
     xs, ys = np.asarray(x_values, dtype=float), np.asarray(y_values, dtype=float)
     natural = np.asarray(result.params, dtype=float)

@@ -102,7 +102,6 @@ def _trigamma_values(x):
             extra += 1.0 / (shifted * shifted)
             shifted += 1.0
         total[small] = extra
-        z = z.copy()
         z[small] = shifted
     inverse = 1.0 / z
     square = inverse * inverse
