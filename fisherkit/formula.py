@@ -73,20 +73,33 @@ def _as_column(value, data: pd.DataFrame, what: str) -> pd.Series:
     return pd.Series(arr, index=data.index, name=what)
 
 
-def _check_design(X: np.ndarray, names: tuple[str, ...], block: str) -> None:
-    """Constant columns beside an intercept and duplicated columns are not identified."""
-    if X.shape[1] == 0:
-        return
-    # one pass over the rows in cache-sized blocks for the extremes and the projection below,
-    # instead of three passes over the whole matrix
+def _design_direction(n: int) -> np.ndarray:
+    """The fixed random vector on which columns are projected to find duplicates."""
+    return np.random.default_rng(0).standard_normal(n)
+
+
+def _design_summary(X: np.ndarray):
+    """Column minima, maxima and projections on :func:`_design_direction`, in one pass over
+    the rows in cache-sized blocks (instead of three passes over the whole matrix)."""
     n, p = X.shape
-    direction = np.random.default_rng(0).standard_normal(n)
+    direction = _design_direction(n)
     lo, hi, proj = np.full(p, np.inf), np.full(p, -np.inf), np.zeros(p)
     for a in range(0, n, 4096):
         rows = X[a:a + 4096]
         np.minimum(lo, rows.min(axis=0), out=lo)
         np.maximum(hi, rows.max(axis=0), out=hi)
         proj += direction[a:a + 4096] @ rows
+    return lo, hi, proj
+
+
+def _check_design(X: np.ndarray, names: tuple[str, ...], block: str, summary=None) -> None:
+    """Constant columns beside an intercept and duplicated columns are not identified.
+
+    ``summary`` is :func:`_design_summary` of ``X`` where it is already known.
+    """
+    if X.shape[1] == 0:
+        return
+    lo, hi, proj = _design_summary(X) if summary is None else summary
     constant = np.flatnonzero(lo == hi)
     if len(constant) > 1 or (len(constant) == 1 and "Intercept" in names
                              and names[constant[0]] != "Intercept"):
@@ -114,6 +127,9 @@ def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
 
     formulaic decides the columns (from the first rows, which is enough for such terms).
     Missing values are copied through, for the caller to find in the row-major matrix.
+    Returns the design, its column names, the model spec and its :func:`_design_summary`,
+    taken from the contiguous source columns, where one read of each is cheaper than
+    strided reads of the design.
     """
     spec = model_matrix(rhs, frame.iloc[:64], na_action="ignore").model_spec
     names = tuple(n for n in spec.column_names if not (drop_intercept and n == "Intercept"))
@@ -131,7 +147,15 @@ def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
         block = X[a:a + 8192]
         for j, col in enumerate(columns):
             block[:, j] = 1.0 if col is None else col[a:a + 8192]
-    return X, names, spec
+    direction = _design_direction(n)
+    lo, hi, proj = (np.ones(len(names)), np.ones(len(names)),
+                    np.full(len(names), float(np.sum(direction))))
+    for j, col in enumerate(columns):
+        # a NaN anywhere in a column makes its minimum NaN, so the extremes also tell
+        # whether the design is finite
+        if col is not None and n:
+            lo[j], hi[j], proj[j] = col.min(), col.max(), direction @ col
+    return X, names, spec, (lo, hi, proj)
 
 
 def _formulaic_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool, block: str):
@@ -148,7 +172,7 @@ def _formulaic_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool, block
         raise DataError(f"The term {names[j]!r} of the {block!r} design is not finite in "
                         f"{int(bad[:, j].sum())} row(s) (for example a log of zero); drop or "
                         "recode them.")
-    return X, names, mm.model_spec
+    return X, names, mm.model_spec, None
 
 
 def _is_plain_numeric(col: pd.Series) -> bool:
@@ -244,7 +268,8 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
         else:
             na |= col.isna().to_numpy()
     for key, built in plain.items():
-        if built is not None and not np.isfinite(built[0].sum()):
+        if built is not None and not (np.all(np.isfinite(built[3][0]))
+                                      and np.all(np.isfinite(built[3][1]))):
             X, cols = built[0], built[1]
             na |= np.isnan(X).any(axis=1)
             for j in np.flatnonzero(np.isinf(X).any(axis=0)):
@@ -258,7 +283,8 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
                             f"{data.index[np.argmax(na)]!r} (missing='raise').")
         frame = data.loc[~na, used]
         extras = {k: v[~na] for k, v in extras.items()}
-        plain = {k: None if b is None else (b[0][~na], b[1], b[2]) for k, b in plain.items()}
+        plain = {k: None if b is None else (b[0][~na], b[1], b[2], None)
+                 for k, b in plain.items()}
     for name, bad in infinite.items():
         raise DataError(f"The column {name!r} holds infinite values, first at row "
                         f"{data.index[np.argmax(bad)]!r}; remove or recode them.")
@@ -276,9 +302,9 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     for key, part in rhs_of.items():
         built = plain[key] or _formulaic_design(part, frame, family.drop_intercept and key == main,
                                                 key)
-        X, cols, spec = built
+        X, cols, spec, summary = built
         if check_design:
-            _check_design(X, cols, key)
+            _check_design(X, cols, key, summary)
         designs[key], specs[key] = X, spec
         names[key] = cols if key == main else tuple(f"{key}:{c}" for c in cols)
 
