@@ -41,6 +41,11 @@ def _check_separation(model: Model, theta: np.ndarray) -> int:
         return model.count_separated(theta)
     eta = model.eta_matrix(theta)[:, 0]
     y = model.data.y / model.data.aux.get("trials", 1.0)
+    # the links onto the unit interval increase, so the bounds on mu are bounds on eta
+    # and no inverse link need be evaluated over the rows
+    low, high = (float(family.link.link(np.float64(v))) for v in (1e-8, 1.0 - 1e-8))
+    if low < high:
+        return int(np.count_nonzero((y == 1) & (eta > high)) + np.count_nonzero((y == 0) & (eta < low)))
     with np.errstate(all="ignore"):
         mu = np.asarray(family.link.inverse(eta))
     return int(np.sum(((y == 1) & (mu > 1 - 1e-8)) | ((y == 0) & (mu < 1e-8))))

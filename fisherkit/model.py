@@ -120,9 +120,18 @@ class Model:
         return values
 
     def eta_matrix(self, theta: np.ndarray) -> np.ndarray:
-        """The ``n x K`` matrix of linear predictors (scalars broadcast down their column)."""
+        """The ``n x K`` matrix of linear predictors (scalars broadcast down their column).
+
+        The last one made is kept (read-only): the checks and standard errors after a fit
+        evaluate at the estimate the optimizer's last pass already reached, and re-reading
+        the designs for them would cost as much as an iteration.
+        """
         # every evaluation over the data starts here, so this counts passes for the traces
         self.passes += 1
+        theta = np.asarray(theta, dtype=float)
+        kept = getattr(self, "_last_eta", None)
+        if kept is not None and np.array_equal(kept[0], theta):
+            return kept[1]
         E = np.empty((self.n_obs, len(self._columns)))
         for c, (b, sl, X) in enumerate(self._columns):
             if X is None:
@@ -131,6 +140,8 @@ class Model:
                 E[:, c] = X @ theta[sl]
                 if self.data.offsets[b.key] is not None:
                     E[:, c] += self.data.offsets[b.key]
+        E.flags.writeable = False
+        self._last_eta = (theta.copy(), E)
         return E
 
     def loglik_rows_of_eta(self, E, y=None):
