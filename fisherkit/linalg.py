@@ -21,7 +21,8 @@ def gram_and_product(X: np.ndarray, w: np.ndarray, u: np.ndarray | None = None):
     Each block of rows is read once while it is in cache, for both products. Where every
     weight has one sign, a block contributes ``Z' Z`` with ``Z = sqrt(|w|) X``, handed to
     BLAS ``dsyrk``, which forms only one triangle (half the flops of a general product);
-    otherwise it contributes a general product. Extra memory is one block, ``O(block x p)``.
+    equal weights need no scaled copy at all. Otherwise a block contributes a general
+    product. Extra memory is one block, ``O(block x p)``.
 
     Parameters
     ----------
@@ -47,10 +48,20 @@ def gram_and_product(X: np.ndarray, w: np.ndarray, u: np.ndarray | None = None):
     product = None if u is None else np.zeros(p)
     if p == 0 or n == 0:
         return np.zeros((p, p)), product
-    buffer = np.empty((min(ROW_BLOCK, n), p))
-    sign = 1.0 if np.all(w >= 0) else (-1.0 if np.all(w <= 0) else 0.0)
+    low, high = float(np.min(w)), float(np.max(w))
+    if low == high:
+        # equal weights (a start with every slope at zero): X' X itself, no scaled copy
+        upper = np.zeros((p, p), order="F")
+        for a in range(0, n, ROW_BLOCK):
+            Xb = X[a:a + ROW_BLOCK]
+            upper = dsyrk(1.0, Xb.T, beta=1.0, c=upper, trans=0, lower=0, overwrite_c=1)
+            if u is not None:
+                product += u[a:a + ROW_BLOCK] @ Xb
+        return low * _symmetric(upper), product
+    sign = 1.0 if low >= 0 else (-1.0 if high <= 0 else 0.0)
     if sign != 0.0:
         root = np.sqrt(w if sign > 0 else -w)
+        buffer = np.empty((min(ROW_BLOCK, n), p))
         # upper triangle, Fortran order, so that dsyrk accumulates in place
         upper = np.zeros((p, p), order="F")
         for a in range(0, n, ROW_BLOCK):
@@ -60,9 +71,8 @@ def gram_and_product(X: np.ndarray, w: np.ndarray, u: np.ndarray | None = None):
             upper = dsyrk(1.0, Z.T, beta=1.0, c=upper, trans=0, lower=0, overwrite_c=1)
             if u is not None:
                 product += u[a:a + ROW_BLOCK] @ Xb
-        gram = np.triu(upper)
-        gram += np.triu(upper, 1).T
-        return sign * gram, product
+        return sign * _symmetric(upper), product
+    buffer = np.empty((min(ROW_BLOCK, n), p))
     gram = np.zeros((p, p))
     for a in range(0, n, ROW_BLOCK):
         Xb = X[a:a + ROW_BLOCK]
@@ -70,6 +80,13 @@ def gram_and_product(X: np.ndarray, w: np.ndarray, u: np.ndarray | None = None):
         if u is not None:
             product += u[a:a + ROW_BLOCK] @ Xb
     return 0.5 * (gram + gram.T), product
+
+
+def _symmetric(upper: np.ndarray) -> np.ndarray:
+    """The full symmetric matrix from its upper triangle."""
+    gram = np.triu(upper)
+    gram += np.triu(upper, 1).T
+    return gram
 
 
 def weighted_gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
