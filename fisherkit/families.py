@@ -286,6 +286,12 @@ def _successes_and_failures(link, eta, successes, failures):
 
 
 def _binary_logpdf_factory(link):
+    if link.name == "logit":
+        # one success or failure per row: s + f = 1 in the canonical form
+        def logpdf(y, mu):
+            return y * mu - softplus(mu)
+        return logpdf
+
     def logpdf(y, mu):
         return _successes_and_failures(link, mu, y, 1.0 - y)
     return logpdf

@@ -14,7 +14,7 @@ import autograd.numpy as anp
 import numpy as np
 
 from .exceptions import SpecificationError
-from .primitives import log_ndtr, log_sigmoid, ndtri, softplus
+from .primitives import log_ndtr, log_sigmoid, ndtri, sigmoid, softplus
 
 __all__ = ["Link", "get_link", "LINKS"]
 
@@ -70,7 +70,7 @@ LINKS: dict[str, Link] = {
     "logit": Link(
         "logit",
         lambda mu: np.log(mu) - np.log1p(-mu),
-        lambda eta: anp.exp(log_sigmoid(eta)),
+        sigmoid,
         log_sigmoid,
         lambda eta: -softplus(eta),
     ),

@@ -20,25 +20,47 @@ _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _LOG2 = np.log(2.0)
 
 
+@primitive
 def softplus(x):
     """``log(1 + exp(x))`` without overflow.
+
+    Its derivative is the logistic function and that one's is ``sigmoid(x) sigmoid(-x)``,
+    each a primitive, so derivatives of every order cost one ``expit`` per factor.
 
     Examples
     --------
     >>> float(softplus(800.0))
     800.0
     """
-    return anp.logaddexp(0.0, x)
+    return np.logaddexp(0.0, x)
 
 
 def log_sigmoid(x):
     """``log(1 / (1 + exp(-x)))`` without overflow."""
-    return -anp.logaddexp(0.0, -x)
+    return -softplus(-x)
 
 
+@primitive
 def sigmoid(x):
-    """The logistic function, computed as ``exp(log_sigmoid(x))`` so it never overflows."""
-    return anp.exp(log_sigmoid(x))
+    """The logistic function ``1 / (1 + exp(-x))``, without overflow.
+
+    Examples
+    --------
+    >>> float(sigmoid(0.0)), float(sigmoid(-800.0))
+    (0.5, 0.0)
+    """
+    return sc.expit(x)
+
+
+def _sigmoid_slope(ans, x):
+    # sigmoid(x) sigmoid(-x) rather than s (1 - s), which cancels to nothing where s is near 1
+    return ans * sigmoid(-x)
+
+
+defvjp(softplus, lambda ans, x: lambda g: g * sigmoid(x))
+defjvp(softplus, lambda g, ans, x: g * sigmoid(x))
+defvjp(sigmoid, lambda ans, x: lambda g: g * _sigmoid_slope(ans, x))
+defjvp(sigmoid, lambda g, ans, x: g * _sigmoid_slope(ans, x))
 
 
 @primitive
