@@ -126,7 +126,7 @@ def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
     numeric column taken as it is (the common case for large data); else None.
 
     formulaic decides the columns (from the first rows, which is enough for such terms).
-    Missing values are copied through, for the caller to find in the row-major matrix.
+    Missing values are copied through, for the caller to find.
     Returns the design, its column names, the model spec and its :func:`_design_summary`,
     taken from the contiguous source columns, where one read of each is cheaper than
     strided reads of the design.
@@ -139,14 +139,13 @@ def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
     if not plain:
         return None
     n = len(frame)
-    X = np.empty((n, len(names)))  # row-major: blocks of rows are contiguous
+    # column-major: each column is one contiguous copy of its source, and the scaled
+    # blocks of the weighted products are formed along contiguous runs
+    X = np.empty((n, len(names)), order="F")
     columns = [None if name == "Intercept" else frame[name].to_numpy(dtype=float)
                for name in names]
-    # filled in blocks of rows, so that the column-by-column writes stay in cache
-    for a in range(0, n, 8192):
-        block = X[a:a + 8192]
-        for j, col in enumerate(columns):
-            block[:, j] = 1.0 if col is None else col[a:a + 8192]
+    for j, col in enumerate(columns):
+        X[:, j] = 1.0 if col is None else col
     direction = _design_direction(n)
     lo, hi, proj = (np.ones(len(names)), np.ones(len(names)),
                     np.full(len(names), float(np.sum(direction))))
@@ -158,12 +157,21 @@ def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
     return X, names, spec, (lo, hi, proj)
 
 
+def _rows(X: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The kept rows of a column-major design, still column-major, taken column by column
+    (indexing the whole matrix would return it row-major)."""
+    out = np.empty((int(np.count_nonzero(keep)), X.shape[1]), order="F")
+    for j in range(X.shape[1]):
+        out[:, j] = X[:, j][keep]
+    return out
+
+
 def _formulaic_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool, block: str):
     """The design materialized by formulaic, on data without missing values."""
     mm = model_matrix(rhs, frame, na_action="ignore")
     full = tuple(mm.model_spec.column_names)
     keep = [j for j, n in enumerate(full) if not (drop_intercept and n == "Intercept")]
-    X = np.ascontiguousarray(mm.to_numpy(dtype=float)[:, keep])
+    X = np.asfortranarray(mm.to_numpy(dtype=float)[:, keep])
     names = tuple(full[j] for j in keep)
     # the data are complete here, so anything not finite was made by a transform
     bad = ~np.isfinite(X)
@@ -245,8 +253,8 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     if cluster is not None:
         extras["cluster"] = _as_column(cluster, data, "cluster")
 
-    # Designs of plain numeric columns are built first, on all rows: their missing and
-    # infinite values are then found in one row-major pass, rather than column by column.
+    # Designs of plain numeric columns are built first, on all rows, with the extremes of
+    # their columns, which tell at once whether any value is missing or infinite.
     plain = {key: _plain_design(part, data, family.drop_intercept and key == main)
              for key, part in rhs_of.items()}
     other_vars = {str(v) for key, part in rhs_of.items() if plain[key] is None
@@ -283,7 +291,7 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
                             f"{data.index[np.argmax(na)]!r} (missing='raise').")
         frame = data.loc[~na, used]
         extras = {k: v[~na] for k, v in extras.items()}
-        plain = {k: None if b is None else (b[0][~na], b[1], b[2], None)
+        plain = {k: None if b is None else (_rows(b[0], ~na), b[1], b[2], None)
                  for k, b in plain.items()}
     for name, bad in infinite.items():
         raise DataError(f"The column {name!r} holds infinite values, first at row "

@@ -11,18 +11,22 @@ from scipy.linalg.blas import dsyrk
 
 __all__ = ["weighted_cross", "weighted_gram", "gram_and_product", "ROW_BLOCK"]
 
-#: rows per block: small enough that a block of 50 float64 columns (1.6 MB) stays in cache
+#: rows per block of a row-major design: a block of 50 float64 columns (1.6 MB) stays in cache
 ROW_BLOCK = 4096
 
 
 def gram_and_product(X: np.ndarray, w: np.ndarray, u: np.ndarray | None = None):
     """``X' diag(w) X`` and ``X' u`` from one pass over the rows of ``X``.
 
-    Each block of rows is read once while it is in cache, for both products. Where every
-    weight has one sign, a block contributes ``Z' Z`` with ``Z = sqrt(|w|) X``, handed to
-    BLAS ``dsyrk``, which forms only one triangle (half the flops of a general product);
-    equal weights need no scaled copy at all. Otherwise a block contributes a general
-    product. Extra memory is one block, ``O(block x p)``.
+    Where every weight has one sign, a block of rows contributes ``Z' Z`` with
+    ``Z = sqrt(|w|) X``, handed to BLAS ``dsyrk``, which forms only one triangle (half the
+    flops of a general product); equal weights need no scaled copy at all. Otherwise a
+    block contributes a general product. Extra memory is one block, ``O(block x p)``.
+
+    Designs are column-major as :mod:`fisherkit.formula` builds them: the scaled block is
+    then formed column by column (long contiguous runs) and ``X' u`` is one matrix-vector
+    product. A row-major ``X`` (rows taken by an index) is handled block by block, each
+    block read once while it is in cache for both products.
 
     Parameters
     ----------
@@ -48,9 +52,14 @@ def gram_and_product(X: np.ndarray, w: np.ndarray, u: np.ndarray | None = None):
     product = None if u is None else np.zeros(p)
     if p == 0 or n == 0:
         return np.zeros((p, p)), product
+    columns = X.flags.f_contiguous and not X.flags.c_contiguous
+    if columns and u is not None:
+        product, u = np.asarray(u, dtype=float) @ X, None
     low, high = float(np.min(w)), float(np.max(w))
     if low == high:
         # equal weights (a start with every slope at zero): X' X itself, no scaled copy
+        if columns:
+            return low * _symmetric(dsyrk(1.0, X, trans=1, lower=0)), product
         upper = np.zeros((p, p), order="F")
         for a in range(0, n, ROW_BLOCK):
             Xb = X[a:a + ROW_BLOCK]
@@ -59,27 +68,35 @@ def gram_and_product(X: np.ndarray, w: np.ndarray, u: np.ndarray | None = None):
                 product += u[a:a + ROW_BLOCK] @ Xb
         return low * _symmetric(upper), product
     sign = 1.0 if low >= 0 else (-1.0 if high <= 0 else 0.0)
-    if sign != 0.0:
-        root = np.sqrt(w if sign > 0 else -w)
+    if sign == 0.0:
         buffer = np.empty((min(ROW_BLOCK, n), p))
-        # upper triangle, Fortran order, so that dsyrk accumulates in place
-        upper = np.zeros((p, p), order="F")
+        gram = np.zeros((p, p))
         for a in range(0, n, ROW_BLOCK):
             Xb = X[a:a + ROW_BLOCK]
-            Z = np.multiply(Xb, root[a:a + ROW_BLOCK, None], out=buffer[:len(Xb)])
+            gram += Xb.T @ np.multiply(Xb, w[a:a + ROW_BLOCK, None], out=buffer[:len(Xb)])
+            if u is not None:
+                product += u[a:a + ROW_BLOCK] @ Xb
+        return 0.5 * (gram + gram.T), product
+    root = np.sqrt(w if sign > 0 else -w)
+    # upper triangle, Fortran order, so that dsyrk accumulates in place
+    upper = np.zeros((p, p), order="F")
+    # column-major blocks are longer: each of their columns is one contiguous run
+    step, order = (4 * ROW_BLOCK, "F") if columns else (ROW_BLOCK, "C")
+    buffer = np.empty((min(step, n), p), order=order)
+    for a in range(0, n, step):
+        Xb = X[a:a + step]
+        m = len(Xb)
+        # dsyrk takes only contiguous blocks; the last, shorter one gets its own
+        Z = buffer if m == len(buffer) else np.empty((m, p), order=order)
+        np.multiply(Xb, root[a:a + step, None], out=Z)
+        if columns:
+            upper = dsyrk(1.0, Z, beta=1.0, c=upper, trans=1, lower=0, overwrite_c=1)
+        else:
             # Z is row-major, so Z.T is a column-major p x m matrix and dsyrk gives Z' Z
             upper = dsyrk(1.0, Z.T, beta=1.0, c=upper, trans=0, lower=0, overwrite_c=1)
             if u is not None:
-                product += u[a:a + ROW_BLOCK] @ Xb
-        return sign * _symmetric(upper), product
-    buffer = np.empty((min(ROW_BLOCK, n), p))
-    gram = np.zeros((p, p))
-    for a in range(0, n, ROW_BLOCK):
-        Xb = X[a:a + ROW_BLOCK]
-        gram += Xb.T @ np.multiply(Xb, w[a:a + ROW_BLOCK, None], out=buffer[:len(Xb)])
-        if u is not None:
-            product += u[a:a + ROW_BLOCK] @ Xb
-    return 0.5 * (gram + gram.T), product
+                product += u[a:a + step] @ Xb
+    return sign * _symmetric(upper), product
 
 
 def _symmetric(upper: np.ndarray) -> np.ndarray:

@@ -13,12 +13,15 @@ from fisherkit.formula import _check_design, _design_summary, _plain_design, bui
 from fisherkit.model import Model
 
 
-@pytest.fixture
-def design():
+@pytest.fixture(params=["column-major", "row-major", "strided"])
+def design(request):
     rng = np.random.default_rng(3)
-    # more rows than one block, and not a multiple of it
-    n = 2 * linalg.ROW_BLOCK + 123
-    return rng.standard_normal((n, 7)), rng.standard_normal(n)
+    # more rows than a few blocks of either layout, and not a multiple of one
+    n = 8 * linalg.ROW_BLOCK + 123
+    X = rng.standard_normal((n, 7))
+    X = {"column-major": np.asfortranarray(X), "row-major": X,
+         "strided": np.asfortranarray(rng.standard_normal((2 * n, 7)))[::2]}[request.param]
+    return X, rng.standard_normal(n)
 
 
 @pytest.mark.parametrize("kind", ["positive", "negative", "mixed", "equal", "equal negative",
@@ -33,12 +36,28 @@ def test_gram_and_product_equal_the_direct_products(design, kind, with_u):
          "equal negative": np.full(n, -2.0), "zero": np.zeros(n)}[kind]
     gram, product = linalg.gram_and_product(X, w, u if with_u else None)
     direct = X.T @ (w[:, None] * X)
-    np.testing.assert_allclose(gram, direct, rtol=1e-12, atol=1e-12 * np.abs(direct).max())
+    np.testing.assert_allclose(gram, direct, rtol=1e-12, atol=1e-12 * max(np.abs(direct).max(), 1))
     assert np.array_equal(gram, gram.T)
     if with_u:
         np.testing.assert_allclose(product, X.T @ u, rtol=1e-12, atol=1e-10)
     else:
         assert product is None
+
+
+def test_designs_are_built_column_major_also_after_dropping_rows():
+    rng = np.random.default_rng(9)
+    df = pd.DataFrame({"y": (rng.random(300) < 0.5).astype(float),
+                       "a": rng.standard_normal(300), "b": rng.standard_normal(300)})
+    family = make_family("logit")
+    X = build_data("y ~ a + b", df, family).designs["mu"]
+    assert X.flags.f_contiguous
+    np.testing.assert_array_equal(X[:, 1:], df[["a", "b"]].to_numpy())
+    df.loc[[4, 9], "b"] = np.nan
+    X = build_data("y ~ a + b", df, family).designs["mu"]
+    assert X.flags.f_contiguous and X.shape == (298, 3)
+    np.testing.assert_array_equal(X[:, 1:], df[["a", "b"]].dropna().to_numpy())
+    X = build_data("y ~ a + np.exp(b)", df, family).designs["mu"]
+    assert X.flags.f_contiguous and X.shape == (298, 3)
 
 
 def test_weights_with_nan_give_nan_not_a_wrong_number(design):
