@@ -23,6 +23,7 @@ __all__ = [
     "jacobian",
     "hessian",
     "hessian_vector_product",
+    "value_gradient_hessian",
     "eta_derivatives",
     "is_symmetric",
     "classify_stationary_point",
@@ -68,6 +69,43 @@ def hessian(f: Callable, x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     H = np.asarray(autograd.hessian(f)(x)).reshape(x.size, x.size)
     return 0.5 * (H + H.T)
+
+
+def value_gradient_hessian(f: Callable, x: np.ndarray):
+    """``f(x)``, its gradient and its (symmetrized) Hessian from one trace.
+
+    The gradient is traced once; its value is the gradient and its reverse pass along each
+    basis vector a row of the Hessian: one forward and ``p + 1`` reverse passes, where
+    separate calls of :func:`gradient` and :func:`hessian` would trace ``f`` twice.
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> v, g, H = value_gradient_hessian(lambda t: t[0] ** 2 * t[1], np.array([1.0, 2.0]))
+    >>> float(v), g, H
+    (2.0, array([4., 1.]), array([[4., 2.],
+           [2., 0.]]))
+    """
+    x = np.asarray(x, dtype=float)
+    kept = {}
+
+    def value_and_aux(t):
+        value = f(t)
+        return value, value
+
+    def grad_keeping_value(t):
+        g, value = autograd.grad_and_aux(value_and_aux)(t)
+        kept["value"] = getval(value)
+        return g
+
+    reverse, g = make_vjp(grad_keeping_value, x)
+    H = np.empty((x.size, x.size))
+    seed = np.zeros(x.size)
+    for j in range(x.size):
+        seed[j] = 1.0
+        H[j] = np.reshape(reverse(seed), -1)
+        seed[j] = 0.0
+    return kept["value"], np.asarray(g, dtype=float), 0.5 * (H + H.T)
 
 
 def hessian_vector_product(f: Callable, x: np.ndarray, v: np.ndarray) -> np.ndarray:

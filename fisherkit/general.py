@@ -342,12 +342,15 @@ class Likelihood:
         """Total log-likelihood, score and Hessian (or None), from autograd."""
         theta = np.asarray(theta, dtype=float)
         with np.errstate(all="ignore"):
-            value, score = autograd.value_and_grad(self.loglik_total)(theta)
+            if second:
+                value, score, hess = derivatives.value_gradient_hessian(self.loglik_total, theta)
+            else:
+                value, score = autograd.value_and_grad(self.loglik_total)(theta)
+                hess = None
             value, score = float(value), np.asarray(score, dtype=float)
             if not np.isfinite(value):
                 nan = np.full(self.n_params, np.nan)
                 return -np.inf, nan, np.outer(nan, nan) if second else None
-            hess = derivatives.hessian(self.loglik_total, theta) if second else None
         return value, score, hess
 
     def score(self, theta: np.ndarray) -> np.ndarray:

@@ -523,6 +523,43 @@ def test_softplus_and_log_sigmoid_match_scipy_log_expit():
     assert primitives.softplus(800.0) == 800.0 and primitives.log_sigmoid(-800.0) == -800.0
 
 
+def test_softplus_derivatives_of_three_orders_in_both_modes():
+    # softplus' = s(x), s' = s(x) s(-x), s'' = s(x) s(-x) (s(-x) - s(x)), with s = expit;
+    # the products of expit at x and -x keep full relative precision far into both tails
+    x = WIDE[np.abs(WIDE) < 700]
+    s, t = sc.expit(x), sc.expit(-x)
+    d = autograd.elementwise_grad
+    np.testing.assert_allclose(d(primitives.softplus)(x), s, rtol=1e-14)
+    np.testing.assert_allclose(d(d(primitives.softplus))(x), s * t, rtol=1e-13)
+    np.testing.assert_allclose(d(d(d(primitives.softplus)))(x), s * t * (t - s), rtol=1e-10,
+                               atol=1e-300)
+    # forward mode, which per-observation scores of a user's likelihood use
+    _, forward = autograd.core.make_jvp(primitives.softplus, x)(np.ones_like(x))
+    np.testing.assert_allclose(forward, s, rtol=1e-14)
+    _, forward = autograd.core.make_jvp(primitives.sigmoid, x)(np.ones_like(x))
+    np.testing.assert_allclose(forward, s * t, rtol=1e-13)
+    # the second derivative is exactly zero only where expit underflows, not by cancellation
+    assert d(d(primitives.softplus))(np.array([40.0]))[0] == pytest.approx(np.exp(-40.0), rel=1e-13)
+
+
+def test_value_gradient_hessian_from_one_trace_equals_the_separate_operators():
+    A = np.array([[2.0, 1.0, 0.0], [3.0, -1.0, 0.5], [0.0, 0.5, 4.0]])
+    x = np.array([0.1, -0.4, 0.7])
+
+    def f(t):
+        return 0.5 * anp.dot(t, anp.dot(A, t)) + anp.sum(anp.exp(t)) + t[0] * t[1] * t[2]
+
+    value, grad, H = derivatives.value_gradient_hessian(f, x)
+    assert value == f(x)
+    np.testing.assert_allclose(grad, derivatives.gradient(f, x), rtol=1e-15)
+    np.testing.assert_allclose(H, derivatives.hessian(f, x), rtol=1e-15)
+    assert np.array_equal(H, H.T)
+    # and against central differences of the gradient (step 1e-6: error ~1e-9)
+    fd = np.array([(derivatives.gradient(f, x + 1e-6 * e) - derivatives.gradient(f, x - 1e-6 * e))
+                   / 2e-6 for e in np.eye(3)])
+    np.testing.assert_allclose(H, fd, rtol=1e-8, atol=1e-8)
+
+
 def test_log_ndtr_and_its_gradient():
     x = np.linspace(-40.0, 8.0, 97)
     np.testing.assert_allclose(primitives.log_ndtr(x), sc.log_ndtr(x), rtol=1e-15)
