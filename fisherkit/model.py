@@ -144,13 +144,16 @@ class Model:
         self._last_eta = (theta.copy(), E)
         return E
 
-    def loglik_rows_of_eta(self, E, y=None):
+    def loglik_rows_of_eta(self, E, y=None, rows=None):
         """Per-observation log-likelihood as a function of ``E`` (autograd-traceable).
 
-        ``y`` replaces the observed outcome (for expectations over the outcome).
+        ``y`` replaces the observed outcome (for expectations over the outcome); ``rows``
+        (an index) says which observations the rows of ``E`` and ``y`` are, for the
+        per-observation extra data.
         """
         y = self.data.y if y is None else y
-        return self.family.loglik_obs(y, self._block_values(None, E), self.data.aux)
+        aux = self.data.aux if rows is None else {k: v[rows] for k, v in self.data.aux.items()}
+        return self.family.loglik_obs(y, self._block_values(None, E), aux)
 
     def loglik_obs(self, theta) -> np.ndarray:
         """Per-observation log-likelihood as a function of ``theta`` (autograd-traceable)."""

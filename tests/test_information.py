@@ -17,6 +17,7 @@ Conventions (REFERENCES.md, "Conventions that decide whether two standard errors
 import warnings
 
 import autograd.numpy as anp
+from autograd.scipy.special import gammaln
 import numpy as np
 import pandas as pd
 import pytest
@@ -560,3 +561,25 @@ def test_opg_is_the_sum_of_outer_products_of_scores(nb2_ships):
     opg = res.information("opg", scale="working").to_numpy()
     assert scaled_max_diff(opg, S.T @ S) < 1e-10
     np.testing.assert_allclose(S.sum(axis=0), 0.0, atol=1e-6)  # the score vanishes at the MLE
+
+
+def test_exact_count_summation_over_rows_still_open_equals_the_closed_form():
+    # means from 0.01 to about 400 (exposure as a per-observation extra of a user family):
+    # most rows are done after a few terms, a few need hundreds, and the rows still summed
+    # must keep their own exposure
+    def poisson_exposure(y, rate, exposure):
+        mean = rate * exposure
+        return y * anp.log(mean) - mean - gammaln(y + 1.0)
+
+    rng = np.random.default_rng(12)
+    n = 3000
+    df = pd.DataFrame({"x": rng.standard_normal(n), "exposure": np.exp(rng.uniform(-4.5, 6.0, n))})
+    df["y"] = rng.poisson(np.exp(0.3 * df["x"]) * df["exposure"]).astype(float)
+    family = fk.Family(poisson_exposure, name="poisson_exposure", aux=("exposure",),
+                       support="counts", rate=fk.Predictor(link="log"))
+    res = fk.fit("y ~ x", data=df, family=family, exposure="exposure")
+    info = expected_information(res.model, res.theta, method="exact")
+    assert info.method == "exact" and info.tail_bound <= 1e-12
+    X = res.model.data.designs["rate"]
+    mean = np.exp(X @ res.theta) * df["exposure"].to_numpy()
+    assert scaled_max_diff(info.matrix, X.T @ (mean[:, None] * X)) < 1e-10
