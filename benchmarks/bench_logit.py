@@ -1,16 +1,14 @@
 """Logit fit plus standard errors: fisherkit against statsmodels and the BLAS floor.
 
-Run ``python benchmarks/bench_logit.py`` (n = 1,000,000, p = 50) to rewrite
-``benchmarks/RESULTS.md``; ``--quick`` runs a small size as a smoke test and writes nothing.
-Ratios are of times measured in the same process, median of ``--repeats`` runs.
+Run ``python benchmarks/bench_logit.py`` (n = 1,000,000, p = 50) to print its table;
+``benchmarks/run.py`` runs it with the others and writes ``benchmarks/RESULTS.md``.
+``--quick`` runs a small size as a smoke test. Ratios are of times measured in the same
+process, median of ``--repeats`` runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 import fisherkit as fk
+from fisherkit.fitting import build_model
 
 
 def make_data(n: int, p: int, seed: int = 0) -> pd.DataFrame:
@@ -31,8 +30,13 @@ def make_data(n: int, p: int, seed: int = 0) -> pd.DataFrame:
     return df
 
 
-def median_time(fn, repeats: int):
+def median_time(fn, repeats: int, warmup: bool = False):
+    """Median seconds of ``repeats`` calls and the last result; ``warmup`` makes one
+    untimed call first (first calls in a process pay for imports, caches and memory the
+    operating system has not yet handed out)."""
     times, out = [], None
+    if warmup:
+        out = fn()
     for _ in range(repeats):
         start = time.perf_counter()
         out = fn()
@@ -46,9 +50,13 @@ def run(n: int, p: int, repeats: int) -> dict:
     formula = "y ~ " + " + ".join(predictors)
     X = sm.add_constant(df[predictors].to_numpy())
     y = df["y"].to_numpy()
+    iterations = []
 
     def fisherkit_fit():
         res = fk.fit(formula, data=df, family="logit")
+        # each trace row after the first is one Newton iteration: a direction, then the
+        # log-likelihood, score and Hessian at the new point
+        iterations.extend(np.diff(res.trace["elapsed"].to_numpy()))
         return res, res.se
 
     def statsmodels_fit():
@@ -56,54 +64,47 @@ def run(n: int, p: int, repeats: int) -> dict:
         return res, res.bse
 
     w = np.random.default_rng(1).random(n)
-    t_floor, _ = median_time(lambda: X.T @ (w[:, None] * X), repeats)
-    t_fk, (res_fk, se_fk) = median_time(fisherkit_fit, repeats)
-    t_sm, (res_sm, se_sm) = median_time(statsmodels_fit, repeats)
+    t_floor, _ = median_time(lambda: X.T @ (w[:, None] * X), repeats, warmup=True)
+    t_fk, (res_fk, se_fk) = median_time(fisherkit_fit, repeats, warmup=True)
+    t_sm, (res_sm, se_sm) = median_time(statsmodels_fit, repeats, warmup=True)
     t_table, _ = median_time(lambda: fk.fit(formula, data=df, family="logit").se_table(), repeats)
-    per_iter = (t_fk) / (res_fk.n_iter + 1)
+    t_build, _ = median_time(lambda: build_model(formula, df, "logit"), repeats)
     return {
         "n": n, "p": p, "fisherkit_s": t_fk, "statsmodels_s": t_sm, "floor_s": t_floor,
         "ratio_statsmodels": t_fk / t_sm, "fit_and_se_table_s": t_table,
         "se_table_over_fit": (t_table - t_fk) / t_fk, "fisherkit_iterations": res_fk.n_iter,
-        "fit_in_floors": t_fk / t_floor, "seconds_per_derivative_pass": per_iter,
+        "fit_in_floors": t_fk / t_floor, "design_s": t_build,
+        "iteration_s_median": float(np.median(iterations)),
+        "iteration_s_max": float(np.max(iterations)),
+        "iteration_in_floors_median": float(np.median(iterations)) / t_floor,
+        "iteration_in_floors_max": float(np.max(iterations)) / t_floor,
+        "iterations_timed": len(iterations),
         "max_rel_param_diff": float(np.max(np.abs(res_fk.params.to_numpy() - res_sm.params)
                                            / np.abs(res_sm.params))),
         "max_rel_se_diff": float(np.max(np.abs(se_fk.to_numpy() - se_sm) / se_sm)),
     }
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--p", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="small smoke run, writes nothing")
-    args = parser.parse_args(argv)
-    if args.quick:
-        row = run(20_000, 10, 1)
-        print(pd.Series(row).to_string())
-        return 0
-    row = run(args.n, args.p, args.repeats)
-    table = pd.Series(row).to_string()
-    print(table)
-    command = "python benchmarks/bench_logit.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = f"""# Benchmarks
+def section(row: dict, repeats: int) -> str:
+    """The logit table, for ``benchmarks/run.py``."""
+    return f"""{TITLE}
 
-## Logit fit with standard errors
-
-Command: `{command.strip()}`
-
-Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},
-NumPy {np.__version__}. Times are medians of {args.repeats} runs in one process; fisherkit is
-`fk.fit(formula, data=DataFrame, family="logit")` then `.se` (building the design from the
-DataFrame included); statsmodels is `Logit(y, X).fit()` then `.bse` on a ready array; the
-floor is one `X.T @ (w[:, None] * X)`.
+fisherkit is `fk.fit(formula, data=DataFrame, family="logit")` then `.se`, building the
+design from the DataFrame included; statsmodels is `Logit(y, X).fit()` then `.bse` on a
+ready array; the floor is one `X.T @ (w[:, None] * X)`. Medians of {repeats} runs after one
+untimed run of each. A Newton iteration is the time between two rows of the fit's trace (a
+direction, then log-likelihood, score and Hessian at the new point); all
+{row['iterations_timed']} timed iterations are summarized.
 
 | quantity | value |
 | --- | --- |
 | fisherkit / statsmodels | {row['ratio_statsmodels']:.3f} |
+| Newton iteration / floor, median | {row['iteration_in_floors_median']:.2f} |
+| Newton iteration / floor, slowest | {row['iteration_in_floors_max']:.2f} |
 | fisherkit fit in floors | {row['fit_in_floors']:.2f} |
 | fisherkit seconds | {row['fisherkit_s']:.3f} |
+| of which building the model from the DataFrame | {row['design_s']:.3f} |
+| Newton iteration seconds, median | {row['iteration_s_median']:.3f} |
 | statsmodels seconds | {row['statsmodels_s']:.3f} |
 | floor seconds | {row['floor_s']:.3f} |
 | fisherkit Newton iterations | {row['fisherkit_iterations']} |
@@ -112,7 +113,20 @@ floor is one `X.T @ (w[:, None] * X)`.
 | largest relative difference, se | {row['max_rel_se_diff']:.2e} |
 | n, p | {row['n']:,}, {row['p']} |
 """
-    write_results(Path(__file__).with_name("RESULTS.md"), text)
+
+
+TITLE = "## Logit fit with standard errors"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--p", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small smoke run")
+    args = parser.parse_args(argv)
+    row = run(20_000, 10, 1) if args.quick else run(args.n, args.p, args.repeats)
+    print(section(row, 1 if args.quick else args.repeats))
     return 0
 
 

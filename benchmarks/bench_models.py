@@ -1,19 +1,16 @@
 """Several families and sizes against statsmodels; information kinds; growth in n; memory.
 
-Run ``python benchmarks/bench_models.py`` to rewrite its section of ``benchmarks/RESULTS.md``
-(about five minutes on two cores); ``--quick`` runs small sizes as a smoke test and writes
-nothing. Every ratio is of times measured in the same process, median of ``--repeats`` runs
-(statsmodels' slowest fits, marked, once).
+Run ``python benchmarks/bench_models.py`` to print its tables; ``benchmarks/run.py`` runs it
+with the others and writes ``benchmarks/RESULTS.md``. ``--quick`` runs small sizes as a
+smoke test. Every ratio is of times measured in the same process, median of ``--repeats``
+runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import os
-import platform
 import sys
-import time
 import tracemalloc
 import warnings
 from pathlib import Path
@@ -70,16 +67,17 @@ def family_row(family: str, n: int, p: int, repeats: int, sm_repeats: int) -> di
     formula = "y ~ " + " + ".join(c for c in df.columns if c != "y")
     X = np.column_stack([np.ones(n), df.drop(columns="y").to_numpy()])
     w = np.random.default_rng(1).random(n)
-    t_floor, _ = median_time(lambda: X.T @ (w[:, None] * X), repeats)
+    t_floor, _ = median_time(lambda: X.T @ (w[:, None] * X), repeats, warmup=True)
 
     def fisherkit_fit():
         res = fk.fit(formula, data=df, family=family)
         return res, res.se
 
-    t_fk, (res, se) = median_time(fisherkit_fit, repeats)
+    t_fk, (res, se) = median_time(fisherkit_fit, repeats, warmup=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t_sm, (_, se_sm) = median_time(lambda: statsmodels_fit(family, df), sm_repeats)
+        t_sm, (_, se_sm) = median_time(lambda: statsmodels_fit(family, df), sm_repeats,
+                                       warmup=sm_repeats > 1)
     se_fk = se.to_numpy()
     if family == "ordinal":
         # statsmodels reports the first cut and log gaps; compare the slopes only
@@ -96,7 +94,12 @@ def growth_rows(sizes, p: int, repeats: int) -> list[dict]:
     for n in sizes:
         df = make_data("logit", n, p)
         formula = "y ~ " + " + ".join(c for c in df.columns if c != "y")
-        t, res = median_time(lambda: fk.fit(formula, data=df, family="logit"), repeats)
+        def fit_and_se():
+            res = fk.fit(formula, data=df, family="logit")
+            _ = res.se
+            return res
+
+        t, res = median_time(fit_and_se, repeats, warmup=True)
         rows.append({"n": n, "seconds": t, "seconds per million rows": t / n * 1e6,
                      "iterations": res.n_iter})
         del df
@@ -109,14 +112,14 @@ def information_rows(n: int, p: int, repeats: int) -> list[dict]:
     formula = "y ~ " + " + ".join(c for c in df.columns if c != "y")
     X = np.column_stack([np.ones(n), df.drop(columns="y").to_numpy()])
     w = np.random.default_rng(1).random(n)
-    t_floor, _ = median_time(lambda: X.T @ (w[:, None] * X), repeats)
+    t_floor, _ = median_time(lambda: X.T @ (w[:, None] * X), repeats, warmup=True)
     rows = []
     for kind in ("observed", "expected", "opg", "sandwich"):
         # a fresh view each time: the information matrices are shared between views
         def fresh():
             view = fk.fit(formula, data=df, family="negbin", cov=kind)
             return view.se
-        t_total, _ = median_time(fresh, 1 if kind == "expected" else repeats)
+        t_total, _ = median_time(fresh, repeats, warmup=kind == "observed")
         rows.append({"kind": kind, "fit + se seconds": t_total,
                      "in floors": t_total / t_floor})
     return rows
@@ -157,10 +160,10 @@ def run(quick: bool, repeats: int) -> dict:
     for family in ("logit", "poisson", "negbin", "ordinal"):
         sizes = [small] if family == "ordinal" else [small, big]
         for n in sizes:
-            sm_repeats = 1 if (n == big and family == "negbin") else repeats
             out["families"].append(family_row(family, n, 20 if family != "ordinal" else 10,
-                                              repeats, sm_repeats))
-    out["growth"] = growth_rows([small, big, 4 * big] if not quick else [small, big], 50, 1)
+                                              repeats, repeats))
+    out["growth"] = growth_rows([small, big, 4 * big] if not quick else [small, big], 50,
+                                repeats)
     out["information_n"] = 200_000 if not quick else small
     out["information"] = information_rows(out["information_n"], 20, repeats)
     out["memory"] = peak_memory(big, 50)
@@ -168,22 +171,18 @@ def run(quick: bool, repeats: int) -> dict:
 
 
 def section(r: dict, repeats: int) -> str:
-    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python "
-               f"{platform.python_version()}, NumPy {np.__version__}")
     mem = r["memory"]
     return f"""{TITLE}
 
-Command: `python benchmarks/bench_models.py --repeats {repeats}`
-
-Machine: {machine}. Medians of {repeats} runs in one process (statsmodels once where the
-column says 1). fisherkit is `fk.fit(formula, data=DataFrame, family=...)` then `.se`, design
-building from the DataFrame included; statsmodels is the model class on ready arrays
-(`Logit`, `Poisson`, `NegativeBinomial` NB2 by Newton, `OrderedModel` logit by BFGS) then
-`.bse`. A floor is one `X.T @ (w[:, None] * X)` on the same design.
+Medians of {repeats} run(s) in one process, after one untimed run. fisherkit is
+`fk.fit(formula, data=DataFrame, family=...)` then `.se`, design building from the DataFrame
+included; statsmodels is the model class on ready arrays (`Logit`, `Poisson`,
+`NegativeBinomial` NB2 by Newton, `OrderedModel` logit by BFGS) then `.bse`. A floor is one
+`X.T @ (w[:, None] * X)` on the same design.
 
 {table(r["families"])}
 
-Growth in n (logit, p = 50, one run each; the design is built from the DataFrame each time):
+Growth in n (logit, p = 50, fit and `.se`; the design is built from the DataFrame each time):
 
 {table(r["growth"])}
 
@@ -217,12 +216,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    r = run(args.quick, args.repeats if not args.quick else 1)
-    text = section(r, args.repeats)
-    if args.quick:
-        print(text)
-    else:
-        write_section(Path(__file__).with_name("RESULTS.md"), text)
+    repeats = 1 if args.quick else args.repeats
+    print(section(run(args.quick, repeats), repeats))
     return 0
 
 

@@ -65,3 +65,24 @@ def test_out_of_core_benchmark_small_run_stays_under_the_worker_limit(monkeypatc
     assert max(r["peak GB"].values()) < r["limit GB"]
     assert r["largest |estimate - truth| / se"] < 5.0
     assert bench.TITLE in bench.section(r, "python benchmarks/bench_dask.py --quick")
+
+
+def test_runner_quick_run_writes_every_section_and_keeps_the_others(tmp_path):
+    runner = _load("run")
+    path = tmp_path / "RESULTS.md"
+    kept = "## Out of core on Dask\n\nkept body\n"
+    stale = runner.bench_models.TITLE + "\n\nstale numbers\n"
+    path.write_text("# old head\n\n" + runner.MARKER + "\n\n" + stale + "\n" + kept)
+    assert runner.main(["--quick", "--output", str(path)]) == 0
+    text = path.read_text()
+    head, tail = text.split(runner.MARKER)
+    assert head.startswith("# Benchmarks\n\n## Targets\n") and "# old head" not in text
+    for title in runner.TITLES:
+        assert head.count(title) == 1, title
+    assert "stale numbers" not in text and tail.strip() == kept.strip()
+    # the targets table has its six rows, each judged
+    targets = head.split("## Targets")[1].split("\n\n")[1].splitlines()
+    assert len(targets) == 2 + 6 and all(line.endswith(("| yes |", "| no |")) for line in targets[2:])
+    # and the write is idempotent on its own output
+    runner.write(path, head.rstrip("\n"))
+    assert path.read_text() == text
