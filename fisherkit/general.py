@@ -139,11 +139,24 @@ class _GeneralFamily:
                            self._model.data.values)
 
 
+def _column_major(value):
+    """A float matrix stored column-major, as a copy where it is not: reverse-mode
+    derivatives of ``X @ beta`` take ``X.T @ g``, which reads a column-major ``X`` about
+    twice as fast (a dot product per contiguous column). Anything else as it is."""
+    if (isinstance(value, np.ndarray) and value.ndim == 2 and value.dtype == np.float64
+            and not value.flags.f_contiguous):
+        return np.asfortranarray(value)
+    return value
+
+
 def _prepare_data(data, missing: str, cluster):
-    """DataFrames become a mapping from column name to numpy array, complete rows only."""
+    """DataFrames become a mapping from column name to numpy array, complete rows only; the
+    float matrices of a plain dict are stored column-major (see :func:`_column_major`)."""
     if not isinstance(data, pd.DataFrame):
         if isinstance(cluster, str):
             raise SpecificationError("cluster= names a column only when data is a DataFrame.")
+        if type(data) is dict:
+            data = {key: _column_major(value) for key, value in data.items()}
         return data, 0, None, None if cluster is None else np.asarray(cluster)
     if missing not in ("drop", "raise"):
         raise SpecificationError(f"The 'missing' must be 'drop' or 'raise'; got {missing!r}.")
@@ -179,8 +192,9 @@ class Likelihood:
         ``start=`` instead of ``params=`` it is the flat parameter vector itself.
     data : DataFrame or any object
         Passed to ``loglik_obs`` as given, except that a DataFrame becomes a mapping from
-        column name to numpy array, holding its complete rows only. Pass only the columns
-        the model uses.
+        column name to numpy array, holding its complete rows only (pass only the columns
+        the model uses), and that the float matrices in a dict are kept column-major (a
+        copy of those that are not; the same values, with faster derivatives).
     params : mapping, optional
         Name to declaration: a number or an array (an unconstrained parameter starting
         there), :class:`fisherkit.Scalar` or :class:`Array` (constrained, estimated on the log

@@ -6,6 +6,7 @@ import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy import stats
 
 import fisherkit as fk
@@ -307,3 +308,24 @@ def test_not_converging_warns_and_flags(mixture_data):
         with pytest.warns(fk.ConvergenceWarning, match="did not converge"):
             res = fk.fit_likelihood(lik, maxiter=1)
     assert "not_converged" in res.flags
+
+
+def test_float_matrices_of_a_dict_are_kept_column_major_with_the_same_fit():
+    rng = np.random.default_rng(21)
+    X = np.column_stack([np.ones(500), rng.standard_normal((500, 3))])
+    y = (rng.random(500) < 1 / (1 + np.exp(-X @ [0.2, 0.5, -0.3, 0.1]))).astype(float)
+    codes = np.arange(1000).reshape(500, 2)  # not float: left alone
+
+    def logit(beta, data):
+        eta = data["X"] @ beta
+        return data["y"] * eta - anp.logaddexp(0.0, eta)
+
+    data = {"X": X, "y": y, "codes": codes}
+    lik = fk.Likelihood(logit, data, start=np.zeros(4))
+    assert lik.data.values["X"].flags.f_contiguous and lik.data.values["codes"] is codes
+    assert data["X"] is X and X.flags.c_contiguous  # the caller's dict is not touched
+    np.testing.assert_array_equal(lik.data.values["X"], X)
+    res = fk.fit_likelihood(lik)
+    ref = sm.Logit(y, X).fit(disp=0, tol=1e-12)
+    np.testing.assert_allclose(res.params.to_numpy(), ref.params, rtol=1e-8)
+    np.testing.assert_allclose(res.se.to_numpy(), ref.bse, rtol=1e-8)
