@@ -44,6 +44,21 @@ def median_time(fn, repeats: int, warmup: bool = False):
     return float(np.median(times)), out
 
 
+def interleaved_times(fns: dict, repeats: int) -> tuple[dict, dict]:
+    """Median seconds of each of ``fns`` over ``repeats`` rounds, each round calling every
+    one in turn after one untimed call of each, so that all meet the same state of the
+    machine (memory the operating system hands out slowly at first, other load); and the
+    last result of each."""
+    out = {name: fn() for name, fn in fns.items()}
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            out[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) for name, t in times.items()}, out
+
+
 def run(n: int, p: int, repeats: int) -> dict:
     df = make_data(n, p)
     predictors = [c for c in df.columns if c != "y"]
@@ -64,11 +79,16 @@ def run(n: int, p: int, repeats: int) -> dict:
         return res, res.bse
 
     w = np.random.default_rng(1).random(n)
-    t_floor, _ = median_time(lambda: X.T @ (w[:, None] * X), repeats, warmup=True)
-    t_fk, (res_fk, se_fk) = median_time(fisherkit_fit, repeats, warmup=True)
-    t_sm, (res_sm, se_sm) = median_time(statsmodels_fit, repeats, warmup=True)
-    t_table, _ = median_time(lambda: fk.fit(formula, data=df, family="logit").se_table(), repeats)
-    t_build, _ = median_time(lambda: build_model(formula, df, "logit"), repeats)
+    times, out = interleaved_times({
+        "floor": lambda: X.T @ (w[:, None] * X), "fisherkit": fisherkit_fit,
+        "statsmodels": statsmodels_fit,
+        "table": lambda: fk.fit(formula, data=df, family="logit").se_table(),
+        "build": lambda: build_model(formula, df, "logit")}, repeats)
+    t_floor, t_fk, t_sm = times["floor"], times["fisherkit"], times["statsmodels"]
+    t_table, t_build = times["table"], times["build"]
+    (res_fk, se_fk), (res_sm, se_sm) = out["fisherkit"], out["statsmodels"]
+    # every fit takes the same iterations; those of the untimed warm-up are not counted
+    iterations = iterations[len(iterations) // (repeats + 1):]
     return {
         "n": n, "p": p, "fisherkit_s": t_fk, "statsmodels_s": t_sm, "floor_s": t_floor,
         "ratio_statsmodels": t_fk / t_sm, "fit_and_se_table_s": t_table,
@@ -91,8 +111,8 @@ def section(row: dict, repeats: int) -> str:
 
 fisherkit is `fk.fit(formula, data=DataFrame, family="logit")` then `.se`, building the
 design from the DataFrame included; statsmodels is `Logit(y, X).fit()` then `.bse` on a
-ready array; the floor is one `X.T @ (w[:, None] * X)`. Medians of {repeats} runs after one
-untimed run of each. A Newton iteration is the time between two rows of the fit's trace (a
+ready array; the floor is one `X.T @ (w[:, None] * X)`. Medians of {repeats} rounds, each
+round running every contender in turn, after one untimed round. A Newton iteration is the time between two rows of the fit's trace (a
 direction, then log-likelihood, score and Hessian at the new point); all
 {row['iterations_timed']} timed iterations are summarized.
 
