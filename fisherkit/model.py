@@ -25,6 +25,9 @@ from .parameters import CutPoints, Predictor, Scalar
 
 __all__ = ["Model", "Block"]
 
+#: rows per block of the elementwise derivatives (see :meth:`Model._eta_derivatives`)
+ETA_BLOCK = 65536
+
 
 def _factorize(groups):
     codes, uniques = pd.factorize(np.asarray(groups), sort=True)
@@ -169,8 +172,7 @@ class Model:
 
     def derivatives(self, theta: np.ndarray, second: bool = True):
         """Total log-likelihood, score and Hessian (or None) in one pass over the data."""
-        values, U, W = derivatives.eta_derivatives(
-            self.loglik_rows_of_eta, self.eta_matrix(theta), second)
+        values, U, W = self._eta_derivatives(self.eta_matrix(theta), second)
         loglik = float(np.sum(values))
         if not second:
             score = np.zeros(self.n_params)
@@ -179,6 +181,25 @@ class Model:
             return loglik, score, None
         hessian, score = self._assemble(W, U)
         return loglik, score, hessian
+
+    def _eta_derivatives(self, E: np.ndarray, second: bool):
+        """:func:`fisherkit.derivatives.eta_derivatives` of the log-likelihood, taken over
+        blocks of ``ETA_BLOCK`` rows: autograd's temporaries are then a few hundred kB,
+        reused while in cache, instead of fresh arrays of ``n`` values."""
+        n, k = E.shape
+        if n <= ETA_BLOCK:
+            return derivatives.eta_derivatives(self.loglik_rows_of_eta, E, second)
+        values, U = np.empty(n), np.empty((n, k))
+        W = np.empty((n, k, k)) if second else None
+        for a in range(0, n, ETA_BLOCK):
+            rows = slice(a, a + ETA_BLOCK)
+            y = self.data.y[rows]
+            v, u, w = derivatives.eta_derivatives(
+                lambda A: self.loglik_rows_of_eta(A, y, rows), E[rows], second)
+            values[rows], U[rows] = v, u
+            if second:
+                W[rows] = w
+        return values, U, W
 
     def assemble(self, W: np.ndarray) -> np.ndarray:
         """``sum_jk X_j' diag(W[:, j, k]) X_k``: eta-space weights to a ``p x p`` matrix.
@@ -214,8 +235,7 @@ class Model:
 
     def eta_scores(self, theta: np.ndarray) -> np.ndarray:
         """``U``: per-observation derivatives of the log-likelihood in each eta column."""
-        return derivatives.eta_derivatives(
-            self.loglik_rows_of_eta, self.eta_matrix(theta), second=False)[1]
+        return self._eta_derivatives(self.eta_matrix(theta), second=False)[1]
 
     def opg(self, theta: np.ndarray) -> np.ndarray:
         """Outer product of per-observation scores, ``sum_i s_i s_i'``, without an n x p array."""

@@ -686,3 +686,21 @@ def test_property_information_adds_over_concatenated_data(name, link, seed_a, se
     np.testing.assert_allclose(l_a + l_b, l_ab, rtol=1e-12)
     np.testing.assert_allclose(g_a + g_b, g_ab, rtol=1e-10, atol=1e-10 * np.abs(g_ab).max())
     np.testing.assert_allclose(h_a + h_b, h_ab, rtol=1e-10, atol=1e-10 * np.abs(h_ab).max())
+
+
+@pytest.mark.parametrize("name", ["binomial", "negbin", "ordinal", "weibull", "student_t"])
+def test_row_blocks_of_the_elementwise_derivatives_change_nothing(name, monkeypatch):
+    # blocks of 37 rows (the last one short) against the whole: the per-row extras (trials,
+    # event) must follow their rows, and scalar and cut-point columns their blocks
+    df, kwargs = simulate(name, n=300, seed=3)
+    family = make_family(name)
+    model = Model(family, build_data(FORMULA, df, family, **kwargs))
+    theta = model.start_values() + 0.05
+    whole = model.derivatives(theta)
+    opg = model.opg(theta)
+    monkeypatch.setattr(fk.model, "ETA_BLOCK", 37)
+    blocked = model.derivatives(theta)
+    assert blocked[0] == pytest.approx(whole[0], rel=1e-14)
+    np.testing.assert_allclose(blocked[1], whole[1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(blocked[2], whole[2], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(model.opg(theta), opg, rtol=1e-12)
