@@ -128,8 +128,7 @@ def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
     formulaic decides the columns (from the first rows, which is enough for such terms).
     Missing values are copied through, for the caller to find.
     Returns the design, its column names, the model spec and its :func:`_design_summary`,
-    taken from the contiguous source columns, where one read of each is cheaper than
-    strided reads of the design.
+    gathered while the columns are copied, so that the data are read once.
     """
     spec = model_matrix(rhs, frame.iloc[:64], na_action="ignore").model_spec
     names = tuple(n for n in spec.column_names if not (drop_intercept and n == "Intercept"))
@@ -144,16 +143,22 @@ def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
     X = np.empty((n, len(names)), order="F")
     columns = [None if name == "Intercept" else frame[name].to_numpy(dtype=float)
                for name in names]
-    for j, col in enumerate(columns):
-        X[:, j] = 1.0 if col is None else col
     direction = _design_direction(n)
-    lo, hi, proj = (np.ones(len(names)), np.ones(len(names)),
-                    np.full(len(names), float(np.sum(direction))))
+    lo, hi = np.ones(len(names)), np.ones(len(names))
+    proj = np.full(len(names), float(np.sum(direction)))
     for j, col in enumerate(columns):
-        # a NaN anywhere in a column makes its minimum NaN, so the extremes also tell
-        # whether the design is finite
-        if col is not None and n:
-            lo[j], hi[j], proj[j] = col.min(), col.max(), direction @ col
+        if col is None or n == 0:
+            X[:, j] = 1.0
+            continue
+        # copied and summarized in pieces, each read once while in cache; a NaN anywhere in
+        # a column makes its minimum NaN, so the extremes also tell whether it is finite
+        lo[j], hi[j], proj[j] = np.inf, -np.inf, 0.0
+        for a in range(0, n, 131072):
+            piece = col[a:a + 131072]
+            X[a:a + 131072, j] = piece
+            lo[j] = np.minimum(lo[j], piece.min())
+            hi[j] = np.maximum(hi[j], piece.max())
+            proj[j] += direction[a:a + 131072] @ piece
     return X, names, spec, (lo, hi, proj)
 
 

@@ -147,3 +147,17 @@ def test_missing_and_infinite_values_in_plain_columns_are_still_found():
     df.loc[40, "b"] = -np.inf
     with pytest.raises(fk.DataError, match="'b' holds infinite values, first at row 40"):
         build_data("y ~ a + b", df, make_family("logit"))
+
+
+def test_missing_and_infinite_values_beyond_the_first_piece_of_a_column_are_found():
+    # the plain design is copied and summarized in pieces; a NaN in a later piece must
+    # still mark its row, and an infinite value still be refused
+    rng = np.random.default_rng(10)
+    n = 300_000
+    df = pd.DataFrame({"y": (rng.random(n) < 0.5).astype(float), "a": rng.standard_normal(n)})
+    df.loc[250_000, "a"] = np.nan
+    data = build_data("y ~ a", df, make_family("logit"))
+    assert data.n_dropped == 1 and 250_000 not in data.index
+    df.loc[200_001, "a"] = np.inf
+    with pytest.raises(fk.DataError, match="'a' holds infinite values, first at row 200001"):
+        build_data("y ~ a", df, make_family("logit"))
