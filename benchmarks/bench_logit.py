@@ -70,8 +70,9 @@ def run(n: int, p: int, repeats: int) -> dict:
     def fisherkit_fit():
         res = fk.fit(formula, data=df, family="logit")
         # each trace row after the first is one Newton iteration: a direction, then the
-        # log-likelihood, score and Hessian at the new point
-        iterations.extend(np.diff(res.trace["elapsed"].to_numpy()))
+        # log-likelihood, score and Hessian at the new point (the raw trace: the public one
+        # also works out the divergence of each step, which is not part of the fit)
+        iterations.extend(np.diff(res.optimize_result.trace["elapsed"].to_numpy()))
         return res, res.se
 
     def statsmodels_fit():
