@@ -113,9 +113,9 @@ def section(row: dict, repeats: int) -> str:
 fisherkit is `fk.fit(formula, data=DataFrame, family="logit")` then `.se`, building the
 design from the DataFrame included; statsmodels is `Logit(y, X).fit()` then `.bse` on a
 ready array; the floor is one `X.T @ (w[:, None] * X)`. Medians of {repeats} rounds, each
-round running every contender in turn, after one untimed round. A Newton iteration is the time between two rows of the fit's trace (a
-direction, then log-likelihood, score and Hessian at the new point); all
-{row['iterations_timed']} timed iterations are summarized.
+round running every contender in turn, after one untimed round. A Newton iteration is the
+time between two rows of the fit's trace (a direction, then log-likelihood, score and
+Hessian at the new point); all {row['iterations_timed']} timed iterations are summarized.
 
 | quantity | value |
 | --- | --- |
