@@ -50,12 +50,16 @@ def _exact(model: Model, E: np.ndarray, support, tail: float, max_terms: int):
         y = np.full(len(active), float(v))
         rows = None if len(active) == n else active
         with np.errstate(all="ignore"):
-            logp, _, W = derivatives.eta_derivatives(
-                lambda A: model.loglik_rows_of_eta(A, y, rows), E_active)
+            logp, _, W = model._eta_derivatives(E_active, True, y, rows)
         p = np.exp(logp)
-        ok = p > 0
-        acc[active[ok]] -= p[ok, None, None] * W[ok]
-        mass[active] += p
+        # where p underflows to 0, W may be infinite or NaN; the term is then nothing
+        term = np.where((p > 0)[:, None, None], p[:, None, None] * W, 0.0)
+        if rows is None:
+            acc -= term
+            mass += p
+        else:
+            acc[active] -= term
+            mass[active] += p
         if not counts or v == 0:
             continue
         open_ = mass[active] < 1.0 - tail

@@ -182,23 +182,30 @@ class Model:
         hessian, score = self._assemble(W, U)
         return loglik, score, hessian
 
-    def _eta_derivatives(self, E: np.ndarray, second: bool):
+    def _eta_derivatives(self, E: np.ndarray, second: bool, y=None, rows=None):
         """:func:`fisherkit.derivatives.eta_derivatives` of the log-likelihood, taken over
         blocks of ``ETA_BLOCK`` rows: autograd's temporaries are then a few hundred kB,
-        reused while in cache, instead of fresh arrays of ``n`` values."""
+        reused while in cache, instead of fresh arrays of ``n`` values.
+
+        ``y`` replaces the outcome and ``rows`` (indices) says which observations the rows
+        of ``E`` are, as in :meth:`loglik_rows_of_eta`.
+        """
         n, k = E.shape
+        y = self.data.y if y is None else y
         if n <= ETA_BLOCK:
-            return derivatives.eta_derivatives(self.loglik_rows_of_eta, E, second)
+            return derivatives.eta_derivatives(
+                lambda A: self.loglik_rows_of_eta(A, y, rows), E, second)
         values, U = np.empty(n), np.empty((n, k))
         W = np.empty((n, k, k)) if second else None
         for a in range(0, n, ETA_BLOCK):
-            rows = slice(a, a + ETA_BLOCK)
-            y = self.data.y[rows]
+            block = slice(a, a + ETA_BLOCK)
+            y_block = y[block]
+            which = block if rows is None else rows[block]
             v, u, w = derivatives.eta_derivatives(
-                lambda A: self.loglik_rows_of_eta(A, y, rows), E[rows], second)
-            values[rows], U[rows] = v, u
+                lambda A: self.loglik_rows_of_eta(A, y_block, which), E[block], second)
+            values[block], U[block] = v, u
             if second:
-                W[rows] = w
+                W[block] = w
         return values, U, W
 
     def assemble(self, W: np.ndarray) -> np.ndarray:
