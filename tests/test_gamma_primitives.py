@@ -34,3 +34,18 @@ def test_autograd_derivatives_chain_through_the_primitives():
     # central differences of digamma
     h = 1e-6
     np.testing.assert_allclose(trigamma(x), (sc.psi(x + h) - sc.psi(x - h)) / (2 * h), rtol=1e-8)
+
+
+def test_log_factorial_table_equals_gammaln_and_falls_back_outside_its_range():
+    import scipy.special as sc
+    from fisherkit.families import _FACTORIAL_TABLE_MAX, _log_factorial
+
+    rng = np.random.default_rng(31)
+    counts = rng.poisson(4.0, 5000).astype(float)
+    cases = [counts, np.r_[counts, _FACTORIAL_TABLE_MAX + 1.0],  # beyond the table
+             np.r_[counts, 2.5], np.r_[counts, 1e300], np.r_[counts, -1.0],  # not counts
+             np.arange(6.0), 7.0]
+    with np.errstate(invalid="ignore"):
+        for k in cases:
+            np.testing.assert_allclose(_log_factorial(k), sc.gammaln(np.asarray(k) + 1.0),
+                                       rtol=1e-15)
