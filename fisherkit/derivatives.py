@@ -76,7 +76,8 @@ def value_gradient_hessian(f: Callable, x: np.ndarray):
 
     The gradient is traced once; its value is the gradient and its reverse pass along each
     basis vector a row of the Hessian: one forward and ``p + 1`` reverse passes, where
-    separate calls of :func:`gradient` and :func:`hessian` would trace ``f`` twice.
+    separate calls of :func:`gradient` and :func:`hessian` would trace ``f`` twice. Where
+    ``f(x)`` is not finite the Hessian is NaN, without its reverse passes.
 
     Examples
     --------
@@ -99,6 +100,9 @@ def value_gradient_hessian(f: Callable, x: np.ndarray):
         return g
 
     reverse, g = make_vjp(grad_keeping_value, x)
+    if not np.isfinite(kept["value"]):
+        # outside the function's domain (an optimizer's trial step): no reverse passes
+        return kept["value"], np.asarray(g, dtype=float), np.full((x.size, x.size), np.nan)
     H = np.empty((x.size, x.size))
     seed = np.zeros(x.size)
     for j in range(x.size):

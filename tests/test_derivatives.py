@@ -704,3 +704,12 @@ def test_row_blocks_of_the_elementwise_derivatives_change_nothing(name, monkeypa
     np.testing.assert_allclose(blocked[1], whole[1], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(blocked[2], whole[2], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(model.opg(theta), opg, rtol=1e-12)
+
+
+def test_value_gradient_hessian_outside_the_domain_is_nan_without_reverse_passes():
+    # the reverse passes would give the finite -1 / t^2 on the diagonal; outside the
+    # domain none are made and the Hessian is NaN
+    with np.errstate(invalid="ignore"):
+        value, _, H = derivatives.value_gradient_hessian(lambda t: anp.sum(anp.log(t)),
+                                                         np.array([1.0, -1.0]))
+    assert np.isnan(value) and H.shape == (2, 2) and np.all(np.isnan(H))
