@@ -154,11 +154,15 @@ def main(argv=None) -> int:
 MARKER = "<!-- sections below are kept when the runner rewrites this file -->"
 
 
-def write_results(path: Path, head: str) -> None:
-    """Replace the part of ``path`` above ``MARKER`` with ``head``; keep everything below."""
+def write_results(path: Path, head: str, drop=()) -> None:
+    """Replace the part of ``path`` above ``MARKER`` with ``head``; keep the sections below
+    it, except those whose heading starts with one of ``drop``."""
     old = path.read_text() if path.exists() else ""
-    tail = old[old.index(MARKER):] if MARKER in old else MARKER + "\n"
-    path.write_text(head.rstrip("\n") + "\n\n" + tail)
+    tail = old.split(MARKER, 1)[1] if MARKER in old else "\n"
+    kept = [part for part in ("\n" + tail).split("\n## ")[1:]
+            if not any(("## " + part).startswith(title) for title in drop)]
+    body = "".join("\n## " + part.rstrip("\n") + "\n" for part in kept)
+    path.write_text(head.rstrip("\n") + "\n\n" + MARKER + "\n" + body)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The benchmark runner: every speed and memory comparison in one process, into RESULTS.md.
 
-Run ``python benchmarks/run.py`` (about ten minutes on two cores) to rewrite
+Run ``python benchmarks/run.py`` (about five minutes on two cores) to rewrite
 ``benchmarks/RESULTS.md``: the targets first (ratios measured in this run against what is
 required), then the logit, the user-written likelihood, the families, sizes, information
 kinds and memory, and a profile of one logit fit. Sections written by the stochastic and
@@ -151,12 +151,7 @@ Machine: {machine}.
 def write(path: Path, head: str) -> None:
     """``head`` above the marker; below it, the sections other benchmarks wrote, without
     older copies of this runner's sections."""
-    old = path.read_text() if path.exists() else ""
-    tail = old.split(MARKER, 1)[1] if MARKER in old else "\n"
-    kept = [part for part in ("\n" + tail).split("\n## ")[1:]
-            if not any(("## " + part).startswith(title) for title in TITLES)]
-    body = "".join("\n## " + part.rstrip("\n") + "\n" for part in kept)
-    path.write_text(head.rstrip("\n") + "\n\n" + MARKER + "\n" + body)
+    bench_logit.write_results(path, head, drop=TITLES)
 
 
 def main(argv=None) -> int:
