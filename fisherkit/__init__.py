@@ -1,8 +1,12 @@
 """fisherkit: likelihood models on DataFrames with exact Fisher information from autograd."""
 
-from . import datasets, derivatives, families
+from . import datasets
+
+from .autodiff import derivatives
+
+from .models import builtins as families
 from . import plotting
-from .change_of_variables import Transform, transformed_logpdf
+from .models.change_of_variables import Transform, transformed_logpdf
 from .compare import compare
 from .exceptions import (
     ConvergenceWarning,
@@ -13,15 +17,15 @@ from .exceptions import (
     SingularInformationWarning,
     SpecificationError,
 )
-from .family import Family
+from .models.family import Family
 from .fitting import fit
 from .flows import Flow
-from .general import Array, Likelihood, fit_likelihood
-from .inference import NestingWarning, lr_test, score_test, wald_test
-from .parameters import CutPoints, Predictor, Scalar
+from .models.likelihood import Array, Likelihood, fit_likelihood
+from .inference.hypothesis_tests import NestingWarning, lr_test, score_test, wald_test
+from .models.parameters import CutPoints, Predictor, Scalar
 from .results import FitResult
-from .profile import OpenIntervalWarning
-from .reparam import DeltaMethodWarning, Reparameterized
+from .inference.profile import OpenIntervalWarning
+from .inference.reparam import DeltaMethodWarning, Reparameterized
 
 __version__ = "0.1.0"
 

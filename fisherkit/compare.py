@@ -128,7 +128,7 @@ def compare(formula: str, data: pd.DataFrame, family="normal", *,
     tol : float or mapping
         Convergence tolerance of :func:`fisherkit.fit`, for every method or per method
         (default 1e-10). The stopping rules differ: Newton's is relative to
-        ``1 + |loglik|``, the other ascent methods' absolute (see :mod:`fisherkit.methods`).
+        ``1 + |loglik|``, the other ascent methods' absolute (see :mod:`fisherkit.optimize.ascent`).
     options : mapping, optional
         Per-method optimizer settings, ``{"natural_gradient": {"learning_rate": 0.5}}``.
     **fit_kwargs

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .derivatives import classify_stationary_point
+from .autodiff.derivatives import classify_stationary_point
 from .exceptions import (
     ConvergenceWarning,
     SaddlePointWarning,
@@ -16,13 +16,13 @@ from .exceptions import (
     SpecificationError,
     user_stacklevel,
 )
-from .families import make_family
-from .family import Family
-from .formula import build_data
-from .model import Model
-from .methods import bfgs, fisher_scoring, gradient, lbfgs, natural_gradient
-from .progress import with_progress
-from .optimize import newton
+from .models.builtins import make_family
+from .models.family import Family
+from .models.formula import build_data
+from .models.index_model import Model
+from .optimize.ascent import bfgs, fisher_scoring, gradient, lbfgs, natural_gradient
+from .optimize.progress import with_progress
+from .optimize.newton import newton
 from .results import COV_TYPES, FitResult
 
 __all__ = ["fit", "build_model"]
@@ -75,7 +75,7 @@ def build_model(formula: str, data, family: str | Family = "normal", *,
         raise SpecificationError("Give the link inside a custom Family's fk.Predictor, not as link=.")
     data_kwargs = {k: v for k, v in (("trials", trials), ("event", event)) if v is not None}
     if isinstance(data, (str, os.PathLike)) or type(data).__module__.startswith("dask"):
-        from .distributed import distributed_model
+        from .distributed.model import distributed_model
         return distributed_model(formula, data, family, offset=offset, missing=missing,
                                  cluster=cluster, method=method, options=options,
                                  **data_kwargs, **aux)
@@ -96,7 +96,7 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         ``"outcome ~ terms"``, in formulaic syntax (``C(x)``, ``a:b``, ``np.log(x)``).
     data : pandas.DataFrame, dask DataFrame or str
         A Dask DataFrame, or a path to parquet data, is fitted partition by partition with
-        the same results (see :func:`fisherkit.distributed.distributed_model` for
+        the same results (see :func:`fisherkit.distributed.model.distributed_model` for
         ``client=``, ``levels=`` and ``retries=``).
     family : str or Family
         A built-in family name (``"normal"``, ``"logit"``, ``"probit"``, ``"binomial"``,
@@ -120,7 +120,7 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         small-sample factor), ``"HC1"`` (times ``n / (n - p)``), ``"cluster"`` (scores
         summed within ``cluster=`` groups, times ``G / (G - 1)`` as Stata's ML commands).
     method : {"newton", "fisher_scoring", "natural_gradient", "gradient", "bfgs", "lbfgs"}
-        The optimizer (see :mod:`fisherkit.methods`).
+        The optimizer (see :mod:`fisherkit.optimize.ascent`).
     maxiter : int
         Most iterations.
     tol : float
@@ -133,11 +133,11 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     options : dict, optional
         Extra settings of the optimizer (``learning_rate``, ``damping``, ``fisher`` for the
         natural gradient; ``batch_size`` for the stochastic variants, see
-        :mod:`fisherkit.stochastic`; ``callback``, called with each trace row).
+        :mod:`fisherkit.optimize.stochastic`; ``callback``, called with each trace row).
     progress : bool, stream or callable
         Opt-in progress: True writes a line per iteration to standard error, a stream
         (anything with ``write``) receives the lines, a callable receives each trace row
-        (see :mod:`fisherkit.progress`). Nothing is printed by default.
+        (see :mod:`fisherkit.optimize.progress`). Nothing is printed by default.
     **aux
         Extra per-observation data a user's family declares in its ``aux``.
 

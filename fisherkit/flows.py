@@ -29,9 +29,9 @@ import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 
-from .change_of_variables import Transform
+from .models.change_of_variables import Transform
 from .exceptions import DataError, FisherkitWarning, SpecificationError
-from .general import Array, Likelihood, fit_likelihood
+from .models.likelihood import Array, Likelihood, fit_likelihood
 
 __all__ = ["Flow"]
 

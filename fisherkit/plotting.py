@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import FisherkitWarning, SpecificationError, user_stacklevel
-from .profile import maximize_nuisance, single_coordinate, to_working
+from .inference.profile import maximize_nuisance, single_coordinate, to_working
 
 __all__ = ["plot_convergence", "plot_paths", "plot_profile", "loglik_grid", "loglik_gaps",
            "natural_path"]
@@ -343,11 +343,11 @@ def plot_profile(result, name: str, *, alpha: float = 0.05, n_points: int = 41,
     ----------
     result : FitResult
     name : str
-        A parameter that is one working coordinate (see :func:`fisherkit.profile.profile`).
+        A parameter that is one working coordinate (see :func:`fisherkit.inference.profile.profile`).
     alpha : float
         Level of the marked interval.
     n_points, width : int, float
-        The grid of :func:`fisherkit.profile.profile`.
+        The grid of :func:`fisherkit.inference.profile.profile`.
     ax : matplotlib Axes, optional
 
     Returns
@@ -366,7 +366,7 @@ def plot_profile(result, name: str, *, alpha: float = 0.05, n_points: int = 41,
     """
     from scipy import stats
 
-    from .profile import profile, profile_ci
+    from .inference.profile import profile, profile_ci
 
     table = profile(result, name, n_points=n_points, width=width)
     interval = profile_ci(result, name, alpha).loc[name]

@@ -16,9 +16,9 @@ import pandas as pd
 from scipy import stats
 
 from .exceptions import SpecificationError
-from .expected import expected_information
-from .information import as_frame, invert_information
-from .model import Model
+from .models.expected import expected_information
+from .inference.covariance import as_frame, invert_information
+from .models.index_model import Model
 
 __all__ = ["FitResult", "COV_TYPES"]
 
@@ -154,12 +154,12 @@ class FitResult:
         """One row per iteration: loglik, grad_norm, decrement, step_size, elapsed, passes
         (over the data, cumulative) and ``kl``, the Kullback-Leibler divergence of the
         step's fitted distributions from the previous row's (NaN where the model defines
-        none; see :mod:`fisherkit.divergence`). A copy."""
+        none; see :mod:`fisherkit.models.divergence`). A copy."""
         return self._trace.copy()
 
     @cached_property
     def _trace(self) -> pd.DataFrame:
-        from .divergence import step_divergence
+        from .models.divergence import step_divergence
         frame = self.optimize_result.trace.copy()
         path = self.optimize_result.path
         if path is not None and len(path) == len(frame):
@@ -269,7 +269,7 @@ class FitResult:
         kind : {"observed", "expected", "opg"}
             ``"observed"`` is minus the Hessian of the log-likelihood; ``"expected"`` its
             expectation under the fitted model (closed form, exact summation over a discrete
-            outcome, or Monte Carlo: see :func:`fisherkit.expected.expected_information`);
+            outcome, or Monte Carlo: see :func:`fisherkit.models.expected.expected_information`);
             ``"opg"`` the outer product of per-observation scores (BHHH).
         scale : {"natural", "working"}
             The natural scale transforms the working-scale information by the inverse
@@ -346,19 +346,19 @@ class FitResult:
 
     def information_matrix_test(self, pairs=None) -> pd.Series:
         """White's information-matrix test (OPG form); see
-        :func:`fisherkit.diagnostics.information_matrix_test`."""
-        from .diagnostics import information_matrix_test
+        :func:`fisherkit.inference.diagnostics.information_matrix_test`."""
+        from .inference.diagnostics import information_matrix_test
         return information_matrix_test(self, pairs)
 
     def curvature(self):
         """Eigenvalues, condition number, kind of point and flat directions; see
-        :func:`fisherkit.diagnostics.curvature_report`."""
-        from .diagnostics import curvature_report
+        :func:`fisherkit.inference.diagnostics.curvature_report`."""
+        from .inference.diagnostics import curvature_report
         return curvature_report(self)
 
     def plan(self, n=None, se=None) -> pd.DataFrame:
-        """Cramér-Rao planning; see :func:`fisherkit.diagnostics.plan_sample_size`."""
-        from .diagnostics import plan_sample_size
+        """Cramér-Rao planning; see :func:`fisherkit.inference.diagnostics.plan_sample_size`."""
+        from .inference.diagnostics import plan_sample_size
         return plan_sample_size(self, n=n, se=se)
 
     # ---- tables -----------------------------------------------------------------------
@@ -399,7 +399,7 @@ class FitResult:
                            n_obs=self.n_obs, loglik=self.loglik)
         return table
 
-    # ---- functions of the parameters and other coordinates (fisherkit.reparam, .marginal)
+    # ---- functions of the parameters and other coordinates (fisherkit.inference.reparam, .marginal)
 
     def delta(self, func, *, name=None, alpha: float = 0.05, null=0.0,
               interval: str = "wald", return_cov: bool = False):
@@ -409,7 +409,7 @@ class FitResult:
         traced by autograd, and returns a scalar, a sequence, an array or a dict; the
         covariance of its outputs is ``J cov J'`` with this result's ``cov`` (so
         ``with_cov`` views give robust versions) and ``J`` from autograd. See
-        :func:`fisherkit.reparam.delta_method` for ``name``, ``null``, ``interval``
+        :func:`fisherkit.inference.reparam.delta_method` for ``name``, ``null``, ``interval``
         (``"endpoints"`` maps a monotone function's parameter interval) and
         ``return_cov`` (also return the covariance as a DataFrame).
 
@@ -421,12 +421,12 @@ class FitResult:
         >>> res.delta(lambda p: anp.exp(p["GPA"]), name="odds_ratio_GPA").round(3).iloc[0, :2].tolist()
         [16.88, 21.318]
         """
-        from .reparam import delta_method
+        from .inference.reparam import delta_method
         return delta_method(func, self.params, self.cov, name=name, alpha=alpha, null=null,
                             interval=interval, return_cov=return_cov)
 
     def reparameterize(self, func, *, names=None):
-        """This fit in coordinates ``phi = func(p)``: a :class:`fisherkit.reparam.Reparameterized`.
+        """This fit in coordinates ``phi = func(p)``: a :class:`fisherkit.inference.reparam.Reparameterized`.
 
         ``func`` maps the natural-scale parameters (a mapping by name) to as many new ones,
         returned as a dict (its keys name them) or a sequence named by ``names``.
@@ -441,13 +441,13 @@ class FitResult:
         >>> list(new.summary().index)
         ['logit_at_GPA_3', 'GPA']
         """
-        from .reparam import Reparameterized
+        from .inference.reparam import Reparameterized
         return Reparameterized(self, func, names)
 
     def marginal_effects(self, *, at: str = "overall", method: str = "dydx",
                          dummy: bool = False, count: bool = False, alpha: float = 0.05):
         """Marginal effects on the mean response with delta-method standard errors; see
-        :func:`fisherkit.marginal.marginal_effects`.
+        :func:`fisherkit.inference.marginal.marginal_effects`.
 
         Examples
         --------
@@ -456,7 +456,7 @@ class FitResult:
         >>> res.marginal_effects().round(4).loc["GPA", ["estimate", "se"]].tolist()
         [0.3626, 0.1094]
         """
-        from .marginal import marginal_effects
+        from .inference.marginal import marginal_effects
         return marginal_effects(self, at=at, method=method, dummy=dummy, count=count,
                                 alpha=alpha)
 
@@ -473,12 +473,12 @@ class FitResult:
         >>> bool(np.isclose(res.jeffreys(), 0.5 * np.log(32 * (11 / 32) * (21 / 32))))
         True
         """
-        from .reparam import jeffreys
+        from .inference.reparam import jeffreys
         return jeffreys(self, theta)
 
     def summary_scales(self, alpha: float = 0.05) -> pd.DataFrame:
         """The summary with constrained parameters also on their working scale (``sigma``
-        and ``log(sigma)``); see :func:`fisherkit.reparam.summary_scales`.
+        and ``log(sigma)``); see :func:`fisherkit.inference.reparam.summary_scales`.
 
         Examples
         --------
@@ -487,14 +487,14 @@ class FitResult:
         >>> res.summary_scales().loc["sigma", "label"].tolist()
         ['sigma', 'log(sigma)']
         """
-        from .reparam import summary_scales
+        from .inference.reparam import summary_scales
         return summary_scales(self, alpha)
 
-    # ---- tests and likelihood intervals (fisherkit.inference, fisherkit.profile) -------
+    # ---- tests and likelihood intervals (fisherkit.inference.hypothesis_tests, fisherkit.inference.profile) -------
 
     def wald_test(self, restriction, *, cov: str | None = None) -> pd.Series:
         """Wald test of linear restrictions ``R params = r``; see
-        :func:`fisherkit.inference.wald_test`.
+        :func:`fisherkit.inference.hypothesis_tests.wald_test`.
 
         Examples
         --------
@@ -503,12 +503,12 @@ class FitResult:
         >>> res.wald_test("GPA = TUCE").round(4).tolist()
         [4.416, 1.0, 0.0356]
         """
-        from .inference import wald_test
+        from .inference.hypothesis_tests import wald_test
         return wald_test(self, restriction, cov=cov)
 
     def profile(self, name: str, values=None, *, n_points: int = 21,
                 width: float = 3.0) -> pd.DataFrame:
-        """The profile log-likelihood of one parameter; see :func:`fisherkit.profile.profile`.
+        """The profile log-likelihood of one parameter; see :func:`fisherkit.inference.profile.profile`.
 
         Examples
         --------
@@ -517,11 +517,11 @@ class FitResult:
         >>> list(res.profile("PSI", n_points=3).columns[:3])
         ['loglik', 'signed_root', 'wald']
         """
-        from .profile import profile
+        from .inference.profile import profile
         return profile(self, name, values, n_points=n_points, width=width)
 
     def profile_ci(self, names=None, alpha: float = 0.05) -> pd.DataFrame:
-        """Profile-likelihood confidence intervals; see :func:`fisherkit.profile.profile_ci`.
+        """Profile-likelihood confidence intervals; see :func:`fisherkit.inference.profile.profile_ci`.
 
         Examples
         --------
@@ -530,5 +530,5 @@ class FitResult:
         >>> res.profile_ci("GPA").round(3).loc["GPA"].tolist()
         [2.826, 0.639, 5.757]
         """
-        from .profile import profile_ci
+        from .inference.profile import profile_ci
         return profile_ci(self, names, alpha)

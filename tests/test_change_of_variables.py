@@ -7,7 +7,7 @@ import pytest
 from scipy import integrate, stats
 
 import fisherkit as fk
-from fisherkit.change_of_variables import Transform, transformed_logpdf
+from fisherkit.models.change_of_variables import Transform, transformed_logpdf
 
 MU, S = 0.3, 0.8
 

@@ -21,11 +21,12 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import fisherkit as fk
-from fisherkit import derivatives, primitives
-from fisherkit.families import FAMILIES, make_family
-from fisherkit.formula import build_data
-from fisherkit.links import LINKS
-from fisherkit.model import Model
+from fisherkit.autodiff import derivatives
+from fisherkit.autodiff import primitives
+from fisherkit.models.builtins import FAMILIES, make_family
+from fisherkit.models.formula import build_data
+from fisherkit.models.links import LINKS
+from fisherkit.models.index_model import Model
 
 
 def accepted_links():
@@ -698,7 +699,7 @@ def test_row_blocks_of_the_elementwise_derivatives_change_nothing(name, monkeypa
     theta = model.start_values() + 0.05
     whole = model.derivatives(theta)
     opg = model.opg(theta)
-    monkeypatch.setattr(fk.model, "ETA_BLOCK", 37)
+    monkeypatch.setattr(fk.models.index_model, "ETA_BLOCK", 37)
     blocked = model.derivatives(theta)
     assert blocked[0] == pytest.approx(whole[0], rel=1e-14)
     np.testing.assert_allclose(blocked[1], whole[1], rtol=1e-12, atol=1e-12)

@@ -12,7 +12,7 @@ import fisherkit as fk
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
-from fisherkit.distributed import DaskComputationError, NotInMemoryError  # noqa: E402
+from fisherkit.distributed.model import DaskComputationError, NotInMemoryError  # noqa: E402
 
 #: sums over partitions differ from the in-memory sums only in the order of additions
 TOL = 1e-10

@@ -8,8 +8,8 @@ import pytest
 from scipy import integrate
 
 import fisherkit as fk
-from fisherkit.divergence import _summed, has_divergence, kl_divergence, step_divergence
-from fisherkit.expected import expected_information
+from fisherkit.models.divergence import _summed, has_divergence, kl_divergence, step_divergence
+from fisherkit.models.expected import expected_information
 
 RNG = np.random.default_rng(31)
 N = 300

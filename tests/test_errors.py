@@ -16,10 +16,10 @@ import statsmodels.api as sm
 from scipy import stats
 
 import fisherkit as fk
-from fisherkit.families import make_family
-from fisherkit.formula import build_data
-from fisherkit.information import invert_information
-from fisherkit.model import Model
+from fisherkit.models.builtins import make_family
+from fisherkit.models.formula import build_data
+from fisherkit.inference.covariance import invert_information
+from fisherkit.models.index_model import Model
 
 N = 200
 

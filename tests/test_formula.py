@@ -13,9 +13,9 @@ import statsmodels.formula.api as smf
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 import fisherkit as fk
-from fisherkit.families import make_family
-from fisherkit.formula import ModelData, build_data
-from fisherkit.model import Model
+from fisherkit.models.builtins import make_family
+from fisherkit.models.formula import ModelData, build_data
+from fisherkit.models.index_model import Model
 
 N = 200
 RTOL_VS_STATSMODELS = 1e-6

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.special as sc
 
-from fisherkit.primitives import digamma, gammaln, trigamma
+from fisherkit.autodiff.primitives import digamma, gammaln, trigamma
 
 POINTS = np.concatenate([np.geomspace(1e-8, 1e8, 400), np.linspace(0.05, 40.0, 400),
                          np.arange(1.0, 30.0)])
@@ -38,7 +38,7 @@ def test_autograd_derivatives_chain_through_the_primitives():
 
 def test_log_factorial_table_equals_gammaln_and_falls_back_outside_its_range():
     import scipy.special as sc
-    from fisherkit.families import _FACTORIAL_TABLE_MAX, _log_factorial
+    from fisherkit.models.builtins import _FACTORIAL_TABLE_MAX, _log_factorial
 
     rng = np.random.default_rng(31)
     counts = rng.poisson(4.0, 5000).astype(float)

@@ -10,9 +10,9 @@ import statsmodels.api as sm
 from scipy import stats
 
 import fisherkit as fk
-from fisherkit.expected import expected_information
-from fisherkit.formula import build_data
-from fisherkit.model import Model
+from fisherkit.models.expected import expected_information
+from fisherkit.models.formula import build_data
+from fisherkit.models.index_model import Model
 
 
 def normal_regression(p, d):

@@ -25,8 +25,8 @@ import statsmodels.api as sm
 from scipy import optimize, stats
 
 import fisherkit as fk
-from fisherkit.derivatives import classify_stationary_point, gradient, hessian
-from fisherkit.expected import expected_information
+from fisherkit.autodiff.derivatives import classify_stationary_point, gradient, hessian
+from fisherkit.models.expected import expected_information
 
 from reference_values import (
     LOGIT_SPECTOR_ROBUST,

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import fisherkit as fk
-from fisherkit.expected import expected_information
+from fisherkit.models.expected import expected_information
 
 N, MU0, SIGMA0, HORIZON = 400, 0.0, 1.5, 3.0
 RATES = (0.1, 0.05, 0.025)

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 
 import fisherkit as fk
-from fisherkit import linalg
-from fisherkit.families import make_family
+from fisherkit.autodiff import linalg
+from fisherkit.models.builtins import make_family
 from fisherkit.fitting import _check_separation
-from fisherkit.formula import _check_design, _design_summary, _plain_design, build_data
-from fisherkit.model import Model
+from fisherkit.models.formula import _check_design, _design_summary, _plain_design, build_data
+from fisherkit.models.index_model import Model
 
 
 @pytest.fixture(params=["column-major", "row-major", "strided"])

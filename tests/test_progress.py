@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import fisherkit as fk
-from fisherkit.progress import ProgressLine
+from fisherkit.optimize.progress import ProgressLine
 
 FORMULA = "GRADE ~ GPA + TUCE + PSI"
 

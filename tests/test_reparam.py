@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import fisherkit as fk
-from fisherkit.reparam import DeltaMethodWarning, ParameterMap, delta_method
+from fisherkit.inference.reparam import DeltaMethodWarning, ParameterMap, delta_method
 
 SPECTOR = "GRADE ~ GPA + TUCE + PSI"
 

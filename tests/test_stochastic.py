@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import fisherkit as fk
-from fisherkit.expected import expected_information
-from fisherkit.stochastic import _batches
+from fisherkit.models.expected import expected_information
+from fisherkit.optimize.stochastic import _batches
 
 FORMULA = "y ~ x1 + x2"
 

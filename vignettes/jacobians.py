@@ -142,7 +142,7 @@ $x \\mapsto f(x) + J (y - x)$ is the *best* linear approximation: every other ma
 an error of order $h$, the Jacobian leaves one of order $h^2$. On a log-log plot the error
 against $h$ is a line of slope 2.
 
-`fisherkit.derivatives.jacobian(f, x)` computes $J$ exactly (to rounding) with autograd. This
+`fisherkit.autodiff.derivatives.jacobian(f, x)` computes $J$ exactly (to rounding) with autograd. This
 vignette checks it on three maps:
 
 - **polar to Cartesian**, $(r, \\theta) \\mapsto (r\\cos\\theta, r\\sin\\theta)$, with

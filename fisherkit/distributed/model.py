@@ -3,7 +3,7 @@
 The log-likelihood, the score, the Hessian, the expected information, the outer product of
 scores and cluster-summed scores are all sums over rows. So every step of the optimizer is
 one map over the partitions, each computing its pieces with the in-memory code, and one
-small reduction of ``p``-vectors and ``p x p`` matrices (:mod:`fisherkit.distributed_partitions`).
+small reduction of ``p``-vectors and ``p x p`` matrices (:mod:`fisherkit.distributed.partitions`).
 Dask runs the graph: local threads by default, a ``dask.distributed`` cluster when a
 client exists, is given as ``client=``, or an address is given instead.
 
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .exceptions import DataError, SpecificationError
-from .expected import ExpectedInformation
-from .family import Family
-from .model import Model
-from . import distributed_partitions as parts
+from ..exceptions import DataError, SpecificationError
+from ..models.expected import ExpectedInformation
+from ..models.family import Family
+from ..models.index_model import Model
+from . import partitions as parts
 
 __all__ = ["DistributedModel", "DistributedData", "DaskComputationError", "NotInMemoryError",
            "distributed_model"]
@@ -215,7 +215,7 @@ class DistributedModel:
 
     def expected_information(self, theta, **options) -> ExpectedInformation:
         """The expected information summed over partitions (see
-        :func:`fisherkit.expected.expected_information` for the options).
+        :func:`fisherkit.models.expected.expected_information` for the options).
 
         Monte Carlo draws of each partition come from their own stream of ``seed``, so they
         differ from an in-memory draw; the Monte Carlo standard error of the sum combines

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import autograd.numpy as anp
 import numpy as np
 
-from .exceptions import SpecificationError
+from ..exceptions import SpecificationError
 from .links import Link, get_link
-from .primitives import log_sigmoid
+from ..autodiff.primitives import log_sigmoid
 
 __all__ = ["Predictor", "Scalar", "CutPoints", "CONSTRAINTS"]
 

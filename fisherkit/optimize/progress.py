@@ -13,7 +13,7 @@ from typing import Callable, TextIO
 
 import numpy as np
 
-from .exceptions import SpecificationError
+from ..exceptions import SpecificationError
 
 __all__ = ["ProgressLine", "with_progress"]
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import derivatives
-from .exceptions import SpecificationError
-from .model import Model
+from ..autodiff import derivatives
+from ..exceptions import SpecificationError
+from .index_model import Model
 
 __all__ = ["ExpectedInformation", "expected_information"]
 

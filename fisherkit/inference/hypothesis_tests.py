@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError, user_stacklevel
+from ..exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError, user_stacklevel
 
 __all__ = ["wald_test", "lr_test", "score_test", "restriction_matrix", "NestingWarning"]
 
@@ -353,7 +353,7 @@ def lr_test(restricted, full) -> pd.Series:
 
 def _embed(restricted, model) -> np.ndarray:
     """The full model's working vector at the restricted estimate, extra coefficients 0."""
-    from .parameters import Predictor
+    from ..models.parameters import Predictor
     from .profile import to_working
 
     names = list(model.names)
@@ -410,8 +410,8 @@ def score_test(restricted, full, *, data=None, information: str = "expected",
     >>> score_test(small, "GRADE ~ GPA + TUCE + PSI", data=df).round(4).tolist()
     [6.4596, 2.0, 0.0396]
     """
-    from .expected import expected_information
-    from .fitting import build_model
+    from ..models.expected import expected_information
+    from ..fitting import build_model
 
     if information not in ("expected", "observed", "opg"):
         raise SpecificationError(f"Unknown information {information!r}; choose 'expected', "

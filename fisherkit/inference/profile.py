@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError, user_stacklevel
-from .optimize import newton_direction
-from .parameters import CONSTRAINTS, CutPoints, Predictor, Scalar
+from ..exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError, user_stacklevel
+from ..optimize.newton import newton_direction
+from ..models.parameters import CONSTRAINTS, CutPoints, Predictor, Scalar
 
 __all__ = ["profile", "profile_ci", "OpenIntervalWarning"]
 

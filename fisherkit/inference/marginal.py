@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 from autograd import elementwise_grad
 
-from . import derivatives
-from .exceptions import SpecificationError
-from .parameters import CutPoints, Predictor
+from ..autodiff import derivatives
+from ..exceptions import SpecificationError
+from ..models.parameters import CutPoints, Predictor
 from .reparam import carry_cov, summary_frame
 
 __all__ = ["marginal_effects", "AT", "METHODS"]

@@ -11,7 +11,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataError, SpecificationError
+from ..exceptions import DataError, SpecificationError
 from .parameters import CutPoints, Predictor, Scalar
 
 __all__ = ["Family"]
@@ -85,7 +85,7 @@ class Family:
         self.aux = tuple(aux)
         self.params: dict[str, Predictor | Scalar | CutPoints] = dict(params)
         # True for built-ins whose logpdf takes linear predictors and working-scale scalars
-        # directly, so that it can use the stable forms in fisherkit.primitives.
+        # directly, so that it can use the stable forms in fisherkit.autodiff.primitives.
         self.working_scale = False
         self.default_aux: dict[str, Callable[[int], np.ndarray]] = {}
 

@@ -18,10 +18,10 @@ import warnings
 import numpy as np
 from scipy import optimize as sopt
 
-from .exceptions import ConvergenceWarning, SpecificationError, user_stacklevel
-from .expected import expected_information
-from .model import Model
-from .optimize import OptimizeResult, Trace, _line_search, check_start
+from ..exceptions import ConvergenceWarning, SpecificationError, user_stacklevel
+from ..models.expected import expected_information
+from ..models.index_model import Model
+from .newton import OptimizeResult, Trace, _line_search, check_start
 from .stochastic import stochastic_ascent
 
 __all__ = ["fisher_scoring", "natural_gradient", "gradient", "bfgs", "lbfgs"]
@@ -161,7 +161,7 @@ def natural_gradient(model: Model, theta0, *, maxiter: int = 100, tol: float = 1
         a function of the working-scale ``theta`` returning a symmetric ``p x p`` matrix.
     batch_size : int, optional
         Steps on mini-batches of this many rows, each preconditioned by the batch's own
-        Fisher matrix (:func:`fisherkit.stochastic.stochastic_ascent`); ``maxiter`` then
+        Fisher matrix (:func:`fisherkit.optimize.stochastic.stochastic_ascent`); ``maxiter`` then
         counts mini-batch steps.
     record_every, seed, decay
         Stochastic variant: steps between trace rows (one epoch by default), the seed of
@@ -201,7 +201,7 @@ def gradient(model: Model, theta0, *, maxiter: int = 10_000, tol: float = 1e-10,
     Its stopping rule, ``|score|^2 <= tol``, is not invariant to rescaling a parameter,
     which is the point of holding it beside the natural gradient. Given ``batch_size``, it
     is stochastic gradient ascent (SGD) on mini-batches with the fixed ``learning_rate``
-    applied to ``n / b`` times the batch score (see :mod:`fisherkit.stochastic`).
+    applied to ``n / b`` times the batch score (see :mod:`fisherkit.optimize.stochastic`).
 
     Examples
     --------

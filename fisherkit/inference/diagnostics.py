@@ -19,9 +19,9 @@ import pandas as pd
 from scipy import stats
 from scipy.linalg import qr
 
-from . import derivatives
-from .derivatives import classify_stationary_point
-from .information import RTOL, describe_direction
+from ..autodiff import derivatives
+from ..autodiff.derivatives import classify_stationary_point
+from .covariance import RTOL, describe_direction
 
 __all__ = ["information_matrix_test", "curvature_report", "plan_sample_size", "CurvatureReport"]
 

@@ -26,11 +26,11 @@ import pandas as pd
 from autograd import elementwise_grad
 from scipy import special
 
-from .exceptions import DataError, SpecificationError
+from ..exceptions import DataError, SpecificationError
 from .family import Family
 from .links import get_link
 from .parameters import CutPoints, Predictor, Scalar
-from .primitives import gammaln, log_diff_exp, softplus
+from ..autodiff.primitives import gammaln, log_diff_exp, softplus
 
 __all__ = ["make_family", "FAMILIES"]
 

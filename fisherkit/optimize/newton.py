@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .model import Model
+from ..models.index_model import Model
 
 __all__ = ["OptimizeResult", "newton", "newton_direction"]
 
@@ -138,7 +138,7 @@ def newton(model: Model, theta0: np.ndarray, *, maxiter: int = 100, tol: float =
     Examples
     --------
     >>> import fisherkit as fk
-    >>> from fisherkit.formula import build_data
+    >>> from fisherkit.models.formula import build_data
     >>> fam = fk.families.make_family("logit")
     >>> m = Model(fam, build_data("GRADE ~ GPA", fk.datasets.load("spector"), fam))
     >>> newton(m, m.start_values()).converged

@@ -2,8 +2,8 @@
 
 Every function here takes one pandas partition and returns small pieces: the
 log-likelihood, the score, ``p x p`` matrices, scores summed by cluster label. The pieces
-are computed by the in-memory code (:func:`fisherkit.formula.build_data` and
-:class:`fisherkit.model.Model` on the partition's rows), so a sum over partitions is the
+are computed by the in-memory code (:func:`fisherkit.models.formula.build_data` and
+:class:`fisherkit.models.index_model.Model` on the partition's rows), so a sum over partitions is the
 in-memory answer up to the order of floating-point additions.
 
 Categorical columns are made pandas Categoricals with levels fixed before any design is
@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 from formulaic import Formula
 
-from .exceptions import DataError, SpecificationError
-from .expected import expected_information
-from .families import FAMILIES, make_family
-from .family import Family
-from .formula import ModelData, build_data
-from .model import Model
-from .parameters import Predictor
+from ..exceptions import DataError, SpecificationError
+from ..models.expected import expected_information
+from ..models.builtins import FAMILIES, make_family
+from ..models.family import Family
+from ..models.formula import ModelData, build_data
+from ..models.index_model import Model
+from ..models.parameters import Predictor
 
 __all__ = ["PartitionSpec", "formula_variables", "categorical_candidates", "scan_partition",
            "summarize_partition", "pooled_start", "partition_pieces", "combine_pieces", "Failure"]
@@ -223,7 +223,7 @@ def _piece(name, model: Model, theta: np.ndarray, k: int):
     if name == "groups":
         return _group_sums(model, theta)
     if name == "separated":
-        from .fitting import _check_separation
+        from ..fitting import _check_separation
         return _check_separation(model, theta)
     info = expected_information(model, theta, **_seeded(dict(name[1]), k))
     return {"matrix": info.matrix, "method": info.method, "tail_bound": info.tail_bound,
@@ -288,7 +288,7 @@ def combine_pieces(*pieces: dict) -> dict:
 
 def check_whole_design(summaries: list[dict], names: dict, n_params: int) -> None:
     """The in-memory checks on the whole data set: constant or identical design columns,
-    more rows than parameters (see :func:`fisherkit.formula.build_data`)."""
+    more rows than parameters (see :func:`fisherkit.models.formula.build_data`)."""
     for key, cols in names.items():
         lo = np.min([s["columns"][key][0] for s in summaries], axis=0)
         hi = np.max([s["columns"][key][1] for s in summaries], axis=0)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from formulaic import Formula, model_matrix
 
-from .exceptions import DataError, SpecificationError
+from ..exceptions import DataError, SpecificationError
 from .family import Family
 from .parameters import Predictor
 
@@ -212,14 +212,14 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     check_design : bool
         Check that the design identifies the model (no constant or duplicated columns, more
         rows than parameters). One partition of a larger data set is not checked alone:
-        :mod:`fisherkit.distributed` checks the whole instead.
+        :mod:`fisherkit.distributed.model` checks the whole instead.
     **aux_columns
         The family's extra data by name (``trials=``, ``event=``).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> from fisherkit.families import make_family
+    >>> from fisherkit.models.builtins import make_family
     >>> df = pd.DataFrame({"y": [0, 1, 1, 0], "x": [1.0, 2.0, 3.0, None]})
     >>> build_data("y ~ x", df, make_family("logit")).n_dropped
     1

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import derivatives
-from .exceptions import FisherkitWarning, SingularInformationWarning, SpecificationError, user_stacklevel
-from .information import as_frame, describe_direction
+from ..autodiff import derivatives
+from ..exceptions import FisherkitWarning, SingularInformationWarning, SpecificationError, user_stacklevel
+from .covariance import as_frame, describe_direction
 from .profile import to_working
 
 __all__ = ["ParameterMap", "DeltaMethodWarning", "delta_method", "Reparameterized",
@@ -388,7 +388,7 @@ def jeffreys(result, theta=None) -> float:
     >>> round(jeffreys(res, {"Intercept": 0.0}) - 0.5 * float(np.log(32.0)), 12)   # I = n e^b
     0.0
     """
-    from .expected import expected_information
+    from ..models.expected import expected_information
 
     model = result.model
     working = np.asarray(result.theta, dtype=float) if theta is None else _to_working(model, theta)

@@ -25,8 +25,8 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.numpy.numpy_boxes import ArrayBox
 
-from .exceptions import SpecificationError
-from .primitives import sigmoid
+from ..exceptions import SpecificationError
+from ..autodiff.primitives import sigmoid
 
 __all__ = ["Transform", "transformed_logpdf"]
 

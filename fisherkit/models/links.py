@@ -13,8 +13,8 @@ from typing import Callable
 import autograd.numpy as anp
 import numpy as np
 
-from .exceptions import SpecificationError
-from .primitives import log_ndtr, log_sigmoid, ndtri, sigmoid, softplus
+from ..exceptions import SpecificationError
+from ..autodiff.primitives import log_ndtr, log_sigmoid, ndtri, sigmoid, softplus
 
 __all__ = ["Link", "get_link", "LINKS"]
 

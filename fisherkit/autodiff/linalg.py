@@ -23,7 +23,7 @@ def gram_and_product(X: np.ndarray, w: np.ndarray, u: np.ndarray | None = None):
     flops of a general product); equal weights need no scaled copy at all. Otherwise a
     block contributes a general product. Extra memory is one block, ``O(block x p)``.
 
-    Designs are column-major as :mod:`fisherkit.formula` builds them: the scaled block is
+    Designs are column-major as :mod:`fisherkit.models.formula` builds them: the scaled block is
     then formed column by column (long contiguous runs) and ``X' u`` is one matrix-vector
     product. A row-major ``X`` (rows taken by an index) is handled block by block, each
     block read once while it is in cache for both products.

@@ -5,7 +5,7 @@ is given as a function ``loglik_obs(params, data)`` returning one log-likelihood
 observation, written with ``autograd.numpy``. Its derivatives come from autograd on the flat
 working vector: the Hessian of the total by ``autograd.hessian``, per-observation scores by
 one forward-mode pass per parameter (``O(n p)`` memory). A :class:`Likelihood` offers the
-same methods as :class:`fisherkit.model.Model`, so every optimizer and :class:`FitResult`
+same methods as :class:`fisherkit.models.index_model.Model`, so every optimizer and :class:`FitResult`
 (summary, covariances, curvature) works on it unchanged.
 
 For the expected information, a general model counts as one observation (the whole data
@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from autograd.core import make_jvp
 
-from . import derivatives
-from .derivatives import classify_stationary_point
-from .exceptions import (ConvergenceWarning, DataError, SaddlePointWarning,
+from ..autodiff import derivatives
+from ..autodiff.derivatives import classify_stationary_point
+from ..exceptions import (ConvergenceWarning, DataError, SaddlePointWarning,
                          SpecificationError, user_stacklevel)
 from .parameters import CONSTRAINTS, Scalar
 
@@ -439,8 +439,8 @@ def fit_likelihood(likelihood: Likelihood, *, method: str = "newton", cov: str =
     >>> round(float(res.params["rate"]), 6), round(float(res.se["rate"]), 6)  # 1/mean, rate/sqrt(n)
     (0.75, 0.433013)
     """
-    from .fitting import METHODS
-    from .results import COV_TYPES, FitResult
+    from ..fitting import METHODS
+    from ..results import COV_TYPES, FitResult
 
     if not isinstance(likelihood, Likelihood):
         raise SpecificationError(f"fit_likelihood takes a fk.Likelihood; got {type(likelihood).__name__}.")
@@ -456,7 +456,7 @@ def fit_likelihood(likelihood: Likelihood, *, method: str = "newton", cov: str =
     if theta0.shape != (likelihood.n_params,):
         raise SpecificationError(f"The 'start' must have {likelihood.n_params} values "
                                  f"({', '.join(likelihood.working_names)}); got shape {theta0.shape}.")
-    from .progress import with_progress
+    from ..optimize.progress import with_progress
 
     options = with_progress(options, progress, method)
     opt = METHODS[method](likelihood, theta0, maxiter=maxiter, tol=tol, **options)

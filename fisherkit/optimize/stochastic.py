@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .exceptions import SpecificationError
-from .expected import expected_information
-from .model import Model
-from .optimize import OptimizeResult, Trace, check_start
+from ..exceptions import SpecificationError
+from ..models.expected import expected_information
+from ..models.index_model import Model
+from .newton import OptimizeResult, Trace, check_start
 
 __all__ = ["stochastic_ascent"]
 
@@ -101,7 +101,7 @@ def stochastic_ascent(model: Model, theta0, *, natural: bool, batch_size: int, m
     >>> res.converged, bool(np.all(np.abs(res.params - best.params) < 0.1 * best.se))
     (True, True)
     """
-    from .methods import _solve_damped  # the full-batch module imports this one
+    from .ascent import _solve_damped  # the full-batch module imports this one
 
     if not isinstance(model, Model):
         raise SpecificationError("The mini-batch variants (batch_size=) take an index model "
@@ -159,7 +159,7 @@ def _full_criterion(model, theta, score, natural, fisher, damping) -> float:
     """The full-batch method's own stopping quantity at a recorded iterate."""
     if not natural:
         return float(score @ score)
-    from .methods import _solve_damped
+    from .ascent import _solve_damped
 
     F = expected_information(model, theta).matrix if fisher == "expected" else model.opg(theta)
     return float(score @ _solve_damped(F, score, damping))

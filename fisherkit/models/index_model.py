@@ -17,10 +17,10 @@ import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 
-from . import derivatives
+from ..autodiff import derivatives
 from .family import Family
 from .formula import ModelData
-from .linalg import gram_and_product, weighted_cross
+from ..autodiff.linalg import gram_and_product, weighted_cross
 from .parameters import CutPoints, Predictor, Scalar
 
 __all__ = ["Model", "Block"]
@@ -60,7 +60,7 @@ class Model:
     Examples
     --------
     >>> import fisherkit as fk
-    >>> from fisherkit.formula import build_data
+    >>> from fisherkit.models.formula import build_data
     >>> fam = fk.families.make_family("poisson")
     >>> df = fk.datasets.load("spector")
     >>> m = Model(fam, build_data("GRADE ~ GPA", df, fam))
@@ -183,7 +183,7 @@ class Model:
         return loglik, score, hessian
 
     def _eta_derivatives(self, E: np.ndarray, second: bool, y=None, rows=None):
-        """:func:`fisherkit.derivatives.eta_derivatives` of the log-likelihood, taken over
+        """:func:`fisherkit.autodiff.derivatives.eta_derivatives` of the log-likelihood, taken over
         blocks of ``ETA_BLOCK`` rows: autograd's temporaries are then a few hundred kB,
         reused while in cache, instead of fresh arrays of ``n`` values.
 

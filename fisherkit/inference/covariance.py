@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .exceptions import SingularInformationWarning, user_stacklevel
+from ..exceptions import SingularInformationWarning, user_stacklevel
 
 __all__ = ["invert_information", "describe_direction"]
 

@@ -1,0 +1,8 @@
+"""Models: parameters, links, families, designs from formulas, the index model and ``Likelihood``."""
+
+from .family import Family
+from .index_model import Model
+from .likelihood import Array, Likelihood
+from .parameters import CutPoints, Predictor, Scalar
+
+__all__ = ["Family", "Model", "Array", "Likelihood", "CutPoints", "Predictor", "Scalar"]
