@@ -12,7 +12,6 @@ from .autodiff.derivatives import classify_stationary_point
 from .exceptions import (
     ConvergenceWarning,
     SaddlePointWarning,
-    SeparationWarning,
     SpecificationError,
     user_stacklevel,
 )
@@ -27,38 +26,20 @@ from .results import COV_TYPES, FitResult
 
 __all__ = ["fit", "build_model"]
 
+#: what each optimizer asks of every point it visits (a Dask model computes it in one pass)
+PREFETCH = {"newton": ("hessian",), "fisher_scoring": ("expected",),
+            "natural_gradient": ("expected",)}
 METHODS = {"newton": newton, "fisher_scoring": fisher_scoring,
            "natural_gradient": natural_gradient, "gradient": gradient, "bfgs": bfgs,
            "lbfgs": lbfgs}
 
 
-def _check_separation(model: Model, theta: np.ndarray) -> int:
-    """Observations a binary model fits with probability within 1e-8 of their outcome."""
-    family = model.family
-    if family.name not in ("logit", "probit", "binomial"):
-        return 0
-    if not isinstance(model, Model):  # rows in Dask partitions: counted partition by partition
-        return model.count_separated(theta)
-    eta = model.eta_matrix(theta)[:, 0]
-    y = model.data.y / model.data.aux.get("trials", 1.0)
-    # the links onto the unit interval increase, so the bounds on mu are bounds on eta
-    # and no inverse link need be evaluated over the rows
-    low, high = (float(family.link.link(np.float64(v))) for v in (1e-8, 1.0 - 1e-8))
-    if low < high:
-        return int(np.count_nonzero((y == 1) & (eta > high)) + np.count_nonzero((y == 0) & (eta < low)))
-    with np.errstate(all="ignore"):
-        mu = np.asarray(family.link.inverse(eta))
-    return int(np.sum(((y == 1) & (mu > 1 - 1e-8)) | ((y == 0) & (mu < 1e-8))))
-
-
 def build_model(formula: str, data, family: str | Family = "normal", *,
                 link: str | None = None, offset=None, trials=None, event=None, cluster=None,
-                missing: str = "drop", method: str = "newton", options: dict | None = None,
-                **aux):
+                missing: str = "drop", **aux):
     """The model :func:`fit` would fit, built without fitting it.
 
-    The arguments are :func:`fit`'s; ``method`` and ``options`` matter only for data in
-    Dask. Score tests use it to evaluate a larger model at a smaller model's estimate.
+    The arguments are :func:`fit`'s. Score tests use it to evaluate a larger model at a smaller model's estimate.
 
     Examples
     --------
@@ -77,8 +58,7 @@ def build_model(formula: str, data, family: str | Family = "normal", *,
     if isinstance(data, (str, os.PathLike)) or type(data).__module__.startswith("dask"):
         from .distributed.model import distributed_model
         return distributed_model(formula, data, family, offset=offset, missing=missing,
-                                 cluster=cluster, method=method, options=options,
-                                 **data_kwargs, **aux)
+                                 cluster=cluster, **data_kwargs, **aux)
     return Model(family, build_data(formula, data, family, offset=offset, missing=missing,
                                     cluster=cluster, **data_kwargs, **aux))
 
@@ -162,12 +142,13 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     if not (isinstance(tol, (float, int)) and tol > 0):
         raise SpecificationError(f"The 'tol' must be a positive number; got {tol!r}.")
     model = build_model(formula, data, family, link=link, offset=offset, trials=trials,
-                        event=event, cluster=cluster, missing=missing, method=method,
-                        options=options, **aux)
+                        event=event, cluster=cluster, missing=missing, **aux)
     theta0 = model.start_values() if start is None else np.asarray(start, dtype=float)
     if theta0.shape != (model.n_params,):
         raise SpecificationError(f"The 'start' must have {model.n_params} values "
                                  f"({', '.join(model.working_names)}); got shape {theta0.shape}.")
+    model.prefetch(PREFETCH.get(method, ()) if not (options or {}).get("fisher") == "empirical"
+                   else ("opg",))
     options = with_progress(options, progress, method)
     opt = METHODS[method](model, theta0, maxiter=maxiter, tol=tol, **options)
     flags = set()
@@ -176,13 +157,9 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         warnings.warn(f"The {method} optimizer did not converge ({opt.message}) after "
                       f"{opt.n_iter} iterations; estimates are not reliable.",
                       ConvergenceWarning, stacklevel=user_stacklevel())
-    n_sep = _check_separation(model, opt.theta)
-    if n_sep:
-        flags.add("separation")
-        warnings.warn(f"{n_sep} observations are fitted with probability within 1e-8 of their "
-                      "outcome: perfect or quasi-complete separation; the separating "
-                      "coefficients and their standard errors are not meaningful.",
-                      SeparationWarning, stacklevel=user_stacklevel())
+    for finding in model.post_fit_checks(opt.theta):
+        flags.add(finding.flag)
+        warnings.warn(finding.message, finding.category, stacklevel=user_stacklevel())
     if opt.hessian is not None and np.all(np.isfinite(opt.hessian)):
         kind = classify_stationary_point(opt.hessian)
         if kind in ("saddle", "minimum"):

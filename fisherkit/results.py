@@ -16,7 +16,6 @@ import pandas as pd
 from scipy import stats
 
 from .exceptions import SpecificationError
-from .models.expected import expected_information
 from .inference.covariance import as_frame, invert_information
 from .models.index_model import Model
 
@@ -187,7 +186,7 @@ class FitResult:
     @property
     def _expected(self):
         key = ("expected", tuple(sorted(self._expected_options.items())))
-        return self._shared(key, lambda: expected_information(self.model, self.theta,
+        return self._shared(key, lambda: self.model.expected_information(self.theta,
                                                                **self._expected_options))
 
     @property

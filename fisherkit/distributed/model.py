@@ -34,10 +34,6 @@ from . import partitions as parts
 __all__ = ["DistributedModel", "DistributedData", "DaskComputationError", "NotInMemoryError",
            "distributed_model"]
 
-#: what each optimizer needs at every point it visits, computed in the same pass
-_STEP_PIECES = {"newton": ("loglik", "score", "hessian"),
-                "fisher_scoring": ("loglik", "score", "expected"),
-                "natural_gradient": ("loglik", "score", "expected")}
 #: rows sampled evenly across partitions for the starting values (all rows, up to this)
 START_ROWS = 200_000
 _EXPECTED_DEFAULTS = (("draws", 200), ("max_terms", 100_000), ("method", "auto"), ("seed", 0),
@@ -123,14 +119,13 @@ class DistributedModel:
     """
 
     def __init__(self, frame, spec: parts.PartitionSpec, family: Family, template: Model,
-                 data: DistributedData, start: np.ndarray, *, client=None, retries: int = 2,
-                 step_pieces=("loglik", "score")):
+                 data: DistributedData, start: np.ndarray, *, client=None, retries: int = 2):
         self._frame, self._spec, self._client, self._retries = frame, spec, client, retries
         self._template, self._start = template, start
-        self._step = tuple(("expected", _EXPECTED_DEFAULTS) if p == "expected" else p
-                           for p in step_pieces)
+        self.passes = 0
         self._cache: OrderedDict = OrderedDict()
         self.family, self.data = family, data
+        self.prefetch(())
         self.blocks, self.n_params = template.blocks, template.n_params
         self.names, self.working_names = template.names, template.working_names
 
@@ -142,10 +137,30 @@ class DistributedModel:
     def n_obs(self) -> int:
         return self.data.n_obs
 
+    @property
+    def label(self) -> str:
+        return self.family.name
+
+    def subset(self, rows):
+        raise SpecificationError("The mini-batch variants (batch_size=) take an index model "
+                                 "fitted in memory by fk.fit on a pandas DataFrame; got a "
+                                 "DistributedModel.")
+
     # ---- passes over the data ---------------------------------------------------------
 
     def _compute(self, graph, what: str):
+        self.passes += 1
         return _compute(graph, what, self._client, self._retries)
+
+    def prefetch(self, pieces: tuple[str, ...]) -> None:
+        """Compute ``pieces`` (of :data:`fisherkit.models.protocol.PIECES`) in the same pass
+        as every log-likelihood and score; whether the fit ends in separation is counted
+        in that pass too, for the families that can separate."""
+        step = ("loglik", "score") + tuple(
+            ("expected", _EXPECTED_DEFAULTS) if p == "expected" else p for p in pieces)
+        if self.family.can_separate:
+            step += ("separated",)  # checked at the estimate: no pass of its own
+        self._step = step
 
     def _pass(self, theta: np.ndarray, want: tuple, soft: tuple = ()) -> dict:
         from dask import delayed
@@ -238,6 +253,9 @@ class DistributedModel:
         """Observations fitted within 1e-8 of their binary outcome, over all partitions."""
         return int(self._pieces(theta, ("separated",))["separated"])
 
+    def post_fit_checks(self, theta):
+        return self.family.post_fit_checks(self, theta)
+
     def to_natural(self, theta):
         return self._template.to_natural(theta)
 
@@ -312,8 +330,7 @@ def _learned_levels(frame, used: list[str], wrapped: set, outcome: str, levels: 
 
 
 def distributed_model(formula: str, data, family: Family, *, offset=None, missing="drop",
-                      cluster=None, method: str = "newton", options: dict | None = None,
-                      client=None, levels: dict | None = None, retries: int = 2,
+                      cluster=None, client=None, levels: dict | None = None, retries: int = 2,
                       **aux_columns) -> DistributedModel:
     """A :class:`DistributedModel` of ``formula`` on a Dask DataFrame or a parquet path.
 
@@ -323,7 +340,7 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
 
     Parameters
     ----------
-    formula, family, offset, missing, cluster, method, options
+    formula, family, offset, missing, cluster
         As in :func:`fisherkit.fit`; ``offset=``, ``cluster=``, ``trials=``, ``event=`` and a
         family's own extras are column names (or Dask Series aligned with the data).
     client : distributed.Client or str, optional
@@ -403,11 +420,5 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
                            n_partitions=len(partitions), column_names=template.data.column_names,
                            levels=template.data.levels, outcome=lhs,
                            cluster=None if cluster is None else _ClusterColumn(cluster, n_obs))
-    if method == "natural_gradient" and (options or {}).get("fisher") == "empirical":
-        step = ("loglik", "score", "opg")
-    else:
-        step = _STEP_PIECES.get(method, ("loglik", "score"))
-    if family.name in ("logit", "probit", "binomial"):
-        step += ("separated",)  # checked at the estimate: no pass of its own
     return DistributedModel(frame, spec, family, template, info, start, client=client,
-                            retries=retries, step_pieces=step)
+                            retries=retries)

@@ -24,7 +24,6 @@ import pandas as pd
 from formulaic import Formula
 
 from ..exceptions import DataError, SpecificationError
-from ..models.expected import expected_information
 from ..models.builtins import FAMILIES, make_family
 from ..models.family import Family
 from ..models.formula import ModelData, build_data
@@ -223,9 +222,8 @@ def _piece(name, model: Model, theta: np.ndarray, k: int):
     if name == "groups":
         return _group_sums(model, theta)
     if name == "separated":
-        from ..fitting import _check_separation
-        return _check_separation(model, theta)
-    info = expected_information(model, theta, **_seeded(dict(name[1]), k))
+        return model.count_separated(theta)
+    info = model.expected_information(theta, **_seeded(dict(name[1]), k))
     return {"matrix": info.matrix, "method": info.method, "tail_bound": info.tail_bound,
             "mc_var": None if info.mc_se is None else info.mc_se ** 2, "draws": info.draws}
 

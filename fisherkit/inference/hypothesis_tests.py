@@ -410,7 +410,6 @@ def score_test(restricted, full, *, data=None, information: str = "expected",
     >>> score_test(small, "GRADE ~ GPA + TUCE + PSI", data=df).round(4).tolist()
     [6.4596, 2.0, 0.0396]
     """
-    from ..models.expected import expected_information
     from ..fitting import build_model
 
     if information not in ("expected", "observed", "opg"):
@@ -445,7 +444,7 @@ def score_test(restricted, full, *, data=None, information: str = "expected",
     elif information == "opg":
         info = model.opg(theta)
     else:
-        info = expected_information(model, theta).matrix
+        info = model.expected_information(theta).matrix
     try:
         statistic = float(score @ np.linalg.solve(info, score))
     except np.linalg.LinAlgError:

@@ -388,11 +388,10 @@ def jeffreys(result, theta=None) -> float:
     >>> round(jeffreys(res, {"Intercept": 0.0}) - 0.5 * float(np.log(32.0)), 12)   # I = n e^b
     0.0
     """
-    from ..models.expected import expected_information
 
     model = result.model
     working = np.asarray(result.theta, dtype=float) if theta is None else _to_working(model, theta)
-    info = expected_information(model, working, **result._expected_options).matrix
+    info = model.expected_information(working, **result._expected_options).matrix
     sign, logdet = np.linalg.slogdet(0.5 * (info + info.T))
     if sign <= 0:
         warnings.warn("The expected information is singular or not positive definite here, "

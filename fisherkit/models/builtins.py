@@ -100,8 +100,27 @@ class _Normal(_Builtin):
 
 
 
+def _separated(link, proportion, eta) -> int:
+    """Rows fitted with probability within 1e-8 of an outcome proportion of 0 or 1.
+
+    The links onto the unit interval increase, so the bounds on mu are bounds on eta and no
+    inverse link need be evaluated over the rows.
+    """
+    low, high = (float(link.link(np.float64(v))) for v in (1e-8, 1.0 - 1e-8))
+    if low < high:
+        return int(np.count_nonzero((proportion == 1) & (eta > high))
+                   + np.count_nonzero((proportion == 0) & (eta < low)))
+    with np.errstate(all="ignore"):
+        mu = np.asarray(link.inverse(eta))
+    return int(np.sum(((proportion == 1) & (mu > 1 - 1e-8)) | ((proportion == 0) & (mu < 1e-8))))
+
+
 class _Binary(_Builtin):
     support = (0.0, 1.0)
+    can_separate = True
+
+    def count_separated(self, y, eta, aux):
+        return _separated(self.link, y, eta)
 
     def check_support(self, y, aux, column):
         _require((y != 0) & (y != 1), column, f"must be 0 or 1 for the {self.name} family")
@@ -117,6 +136,11 @@ class _Binary(_Builtin):
 
 
 class _Binomial(_Builtin):
+    can_separate = True
+
+    def count_separated(self, y, eta, aux):
+        return _separated(self.link, y / aux["trials"], eta)
+
     def check_support(self, y, aux, column):
         m = aux["trials"]
         if np.any((m <= 0) | (m != np.round(m))):

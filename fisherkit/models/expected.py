@@ -18,7 +18,6 @@ import numpy as np
 
 from ..autodiff import derivatives
 from ..exceptions import SpecificationError
-from .index_model import Model
 
 __all__ = ["ExpectedInformation", "expected_information"]
 
@@ -34,7 +33,7 @@ class ExpectedInformation:
     draws: int = 0
 
 
-def _exact(model: Model, E: np.ndarray, support, tail: float, max_terms: int):
+def _exact(model, E: np.ndarray, support, tail: float, max_terms: int):
     n, k = E.shape
     acc = np.zeros((n, k, k))
     mass = np.zeros(n)
@@ -50,7 +49,7 @@ def _exact(model: Model, E: np.ndarray, support, tail: float, max_terms: int):
         y = np.full(len(active), float(v))
         rows = None if len(active) == n else active
         with np.errstate(all="ignore"):
-            logp, _, W = model._eta_derivatives(E_active, True, y, rows)
+            logp, _, W = model.eta_derivatives(E_active, True, y, rows)
         p = np.exp(logp)
         # where p underflows to 0, W may be infinite or NaN; the term is then nothing
         term = np.where((p > 0)[:, None, None], p[:, None, None] * W, 0.0)
@@ -75,7 +74,7 @@ def _exact(model: Model, E: np.ndarray, support, tail: float, max_terms: int):
     return model.assemble(acc), left
 
 
-def _monte_carlo(model: Model, E: np.ndarray, draws: int, seed):
+def _monte_carlo(model, E: np.ndarray, draws: int, seed):
     rng = np.random.default_rng(seed)
     total = np.zeros((model.n_params, model.n_params))
     total_sq = np.zeros_like(total)
@@ -90,7 +89,7 @@ def _monte_carlo(model: Model, E: np.ndarray, draws: int, seed):
     return mean, np.sqrt(var / (draws - 1))
 
 
-def expected_information(model: Model, theta: np.ndarray, *, method: str = "auto",
+def expected_information(model, theta: np.ndarray, *, method: str = "auto",
                          draws: int = 200, seed=0, tail: float = 1e-12,
                          max_terms: int = 100_000) -> ExpectedInformation:
     """The expected information at ``theta`` on the working scale.
@@ -119,9 +118,6 @@ def expected_information(model: Model, theta: np.ndarray, *, method: str = "auto
     >>> info.method, bool(np.allclose(info.matrix, res.information("observed").to_numpy()))
     ('closed', True)
     """
-    if hasattr(model, "expected_information"):  # rows in Dask partitions sum their own
-        return model.expected_information(theta, method=method, draws=draws, seed=seed,
-                                          tail=tail, max_terms=max_terms)
     family = model.family
     E = model.eta_matrix(theta)
     closed = family.expected_weights(E, model.data.aux) if method in ("auto", "closed") else None

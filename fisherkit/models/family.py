@@ -11,8 +11,9 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataError, SpecificationError
+from ..exceptions import DataError, SeparationWarning, SpecificationError
 from .parameters import CutPoints, Predictor, Scalar
+from .protocol import Finding
 
 __all__ = ["Family"]
 
@@ -64,6 +65,8 @@ class Family:
     drop_intercept = False
     #: "counts", a tuple of outcome values, or None for a continuous outcome
     support = None
+    #: whether fitted probabilities can run to the outcome's bounds (binary outcomes)
+    can_separate = False
 
     def __init__(self, logpdf: Callable, *, name: str | None = None, aux: tuple[str, ...] = (),
                  support=None, sample: Callable | None = None, **params):
@@ -113,6 +116,24 @@ class Family:
                 out[key] = spec.start if spec.start is not None else {
                     "real": 0.0, "positive": 1.0, "unit_interval": 0.5}[spec.constraint]
         return out
+
+    def post_fit_checks(self, model, theta: np.ndarray) -> list[Finding]:
+        """What a fit of ``model`` ending at ``theta`` should warn about: separation, for
+        the families where it can happen."""
+        if not self.can_separate:
+            return []
+        n_sep = model.count_separated(theta)
+        if not n_sep:
+            return []
+        return [Finding("separation", SeparationWarning,
+                        f"{n_sep} observations are fitted with probability within 1e-8 of "
+                        "their outcome: perfect or quasi-complete separation; the separating "
+                        "coefficients and their standard errors are not meaningful.")]
+
+    def count_separated(self, y: np.ndarray, eta: np.ndarray, aux) -> int:
+        """Observations fitted with probability within 1e-8 of their outcome (perfect or
+        quasi-complete separation); 0 for families where that cannot happen."""
+        return 0
 
     def expected_weights(self, E, aux):
         """Closed-form ``E[-d2 l / d eta d eta']`` per observation (``n x K x K``), or None."""

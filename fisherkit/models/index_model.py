@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..autodiff import derivatives
+from .expected import expected_information
 from .family import Family
 from .formula import ModelData
 from ..autodiff.linalg import gram_and_product, weighted_cross
@@ -25,7 +26,7 @@ from .parameters import CutPoints, Predictor, Scalar
 
 __all__ = ["Model", "Block"]
 
-#: rows per block of the elementwise derivatives (see :meth:`Model._eta_derivatives`)
+#: rows per block of the elementwise derivatives (see :meth:`Model.eta_derivatives`)
 ETA_BLOCK = 65536
 
 
@@ -101,6 +102,29 @@ class Model:
     def n_obs(self) -> int:
         return self.data.n_obs
 
+    @property
+    def label(self) -> str:
+        return self.family.name
+
+    def subset(self, rows) -> "Model":
+        """The model over some of its rows (mini-batches)."""
+        return Model(self.family, self.data.take(rows))
+
+    def prefetch(self, pieces: tuple[str, ...]) -> None:
+        """In memory every piece is computed when asked: nothing to plan."""
+
+    def count_separated(self, theta: np.ndarray) -> int:
+        """Observations a binary model fits with probability within 1e-8 of their outcome."""
+        return self.family.count_separated(self.data.y, self.eta_matrix(theta)[:, 0],
+                                           self.data.aux)
+
+    def post_fit_checks(self, theta: np.ndarray):
+        return self.family.post_fit_checks(self, theta)
+
+    def expected_information(self, theta: np.ndarray, **options):
+        """See :func:`fisherkit.models.expected.expected_information`."""
+        return expected_information(self, theta, **options)
+
     # ---- values on the eta scale ------------------------------------------------------
 
     def _block_values(self, theta, E=None):
@@ -172,7 +196,7 @@ class Model:
 
     def derivatives(self, theta: np.ndarray, second: bool = True):
         """Total log-likelihood, score and Hessian (or None) in one pass over the data."""
-        values, U, W = self._eta_derivatives(self.eta_matrix(theta), second)
+        values, U, W = self.eta_derivatives(self.eta_matrix(theta), second)
         loglik = float(np.sum(values))
         if not second:
             score = np.zeros(self.n_params)
@@ -182,7 +206,7 @@ class Model:
         hessian, score = self._assemble(W, U)
         return loglik, score, hessian
 
-    def _eta_derivatives(self, E: np.ndarray, second: bool, y=None, rows=None):
+    def eta_derivatives(self, E: np.ndarray, second: bool, y=None, rows=None):
         """:func:`fisherkit.autodiff.derivatives.eta_derivatives` of the log-likelihood, taken over
         blocks of ``ETA_BLOCK`` rows: autograd's temporaries are then a few hundred kB,
         reused while in cache, instead of fresh arrays of ``n`` values.
@@ -242,7 +266,7 @@ class Model:
 
     def eta_scores(self, theta: np.ndarray) -> np.ndarray:
         """``U``: per-observation derivatives of the log-likelihood in each eta column."""
-        return self._eta_derivatives(self.eta_matrix(theta), second=False)[1]
+        return self.eta_derivatives(self.eta_matrix(theta), second=False)[1]
 
     def opg(self, theta: np.ndarray) -> np.ndarray:
         """Outer product of per-observation scores, ``sum_i s_i s_i'``, without an n x p array."""

@@ -29,6 +29,7 @@ from ..autodiff import derivatives
 from ..autodiff.derivatives import classify_stationary_point
 from ..exceptions import (ConvergenceWarning, DataError, SaddlePointWarning,
                          SpecificationError, user_stacklevel)
+from .expected import expected_information
 from .parameters import CONSTRAINTS, Scalar
 
 __all__ = ["Array", "Likelihood", "fit_likelihood"]
@@ -298,6 +299,27 @@ class Likelihood:
     @property
     def n_obs(self) -> int:
         return self._n_obs
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    def subset(self, rows):
+        raise SpecificationError("The mini-batch variants (batch_size=) take an index model "
+                                 "fitted in memory by fk.fit on a pandas DataFrame; got a "
+                                 "Likelihood.")
+
+    def post_fit_checks(self, theta: np.ndarray) -> list:
+        """A user's likelihood declares no checks of its own."""
+        return []
+
+    def prefetch(self, pieces: tuple[str, ...]) -> None:
+        """Every piece is computed when asked: nothing to plan."""
+
+    def expected_information(self, theta: np.ndarray, **options):
+        """Monte Carlo over data sets drawn by ``sample`` (see
+        :func:`fisherkit.models.expected.expected_information`)."""
+        return expected_information(self, theta, **options)
 
     # ---- parameters -------------------------------------------------------------------
 

@@ -19,7 +19,6 @@ import numpy as np
 from scipy import optimize as sopt
 
 from ..exceptions import ConvergenceWarning, SpecificationError, user_stacklevel
-from ..models.expected import expected_information
 from ..models.index_model import Model
 from .newton import OptimizeResult, Trace, _line_search, check_start
 from .stochastic import stochastic_ascent
@@ -120,7 +119,7 @@ def fisher_scoring(model: Model, theta0, *, maxiter: int = 100, tol: float = 1e-
 
 
 def _expected_fisher(model):
-    return lambda theta: expected_information(model, theta).matrix
+    return lambda theta: model.expected_information(theta).matrix
 
 
 def _user_metric(metric, p: int):

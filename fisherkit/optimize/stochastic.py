@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..exceptions import SpecificationError
-from ..models.expected import expected_information
 from ..models.index_model import Model
 from .newton import OptimizeResult, Trace, check_start
 
@@ -134,7 +133,7 @@ def stochastic_ascent(model: Model, theta0, *, natural: bool, batch_size: int, m
         batch = Model(model.family, model.data.take(rows))
         _, g, _ = batch.derivatives(theta, second=False)
         if natural:
-            F = (expected_information(batch, theta).matrix if fisher == "expected"
+            F = (batch.expected_information(theta).matrix if fisher == "expected"
                  else batch.opg(theta))
             direction = _solve_damped(F, g, damping)
         else:
@@ -161,5 +160,5 @@ def _full_criterion(model, theta, score, natural, fisher, damping) -> float:
         return float(score @ score)
     from .ascent import _solve_damped
 
-    F = expected_information(model, theta).matrix if fisher == "expected" else model.opg(theta)
+    F = model.expected_information(theta).matrix if fisher == "expected" else model.opg(theta)
     return float(score @ _solve_damped(F, score, damping))

@@ -1,0 +1,131 @@
+"""The model protocol: what every model offers the optimizers, the fit and the analyses.
+
+Three kinds of model implement it: the index model (:class:`fisherkit.models.Model`, a
+family bound to designs in memory), a user's :class:`fisherkit.Likelihood`, and the Dask
+model (:class:`fisherkit.distributed.DistributedModel`). Nothing outside them asks which
+one it has: a behaviour that differs between them is a method here, and a model that
+cannot do something raises :class:`fisherkit.SpecificationError` saying why.
+
+Parameters live on two scales. ``theta``, the flat *working* vector, is unconstrained
+(``log sigma``, logit of a probability, log gaps between cut points); the optimizers and
+every derivative work on it. The *natural* scale is what users read (``sigma``, increasing
+cut points); ``to_natural`` and ``to_working`` map between the two and
+``natural_jacobian`` carries covariances across (the delta method).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+
+__all__ = ["LikelihoodModel", "Finding", "PIECES"]
+
+#: what an optimizer may ask of every point it visits, for models that compute several
+#: at once (see :meth:`LikelihoodModel.prefetch`)
+PIECES = ("hessian", "expected", "opg")
+
+
+class Finding(NamedTuple):
+    """Something a check after the fit found: a flag for ``res.flags``, the warning class
+    to raise and the sentence that explains it."""
+
+    flag: str
+    category: type
+    message: str
+
+
+class LikelihoodModel(Protocol):
+    """A log-likelihood of a flat working parameter vector, with its derivatives.
+
+    Attributes
+    ----------
+    names, working_names : tuple of str
+        Parameter names on the natural and the working scale, in the order of ``theta``.
+    n_params : int
+    n_obs : int
+        Observations the log-likelihood sums over.
+    passes : int
+        Evaluations over the whole data so far (the traces count work with it).
+    label : str
+        What summaries call the model (the family's name, or the likelihood's).
+    data
+        Row bookkeeping read by results: ``n_dropped``, ``index`` (the DataFrame index of
+        the rows used, or None) and ``cluster`` (labels given at the fit, or None).
+    """
+
+    names: tuple[str, ...]
+    working_names: tuple[str, ...]
+    n_params: int
+    passes: int
+    data: Any
+
+    @property
+    def n_obs(self) -> int: ...
+
+    @property
+    def label(self) -> str: ...
+
+    # ---- values and derivatives ---------------------------------------------------------
+
+    def start_values(self) -> np.ndarray:
+        """Starting ``theta`` on the working scale."""
+
+    def loglik(self, theta: np.ndarray) -> float:
+        """Total log-likelihood; ``-inf`` outside the model's domain."""
+
+    def derivatives(self, theta: np.ndarray, second: bool = True):
+        """``(loglik, score, hessian)`` in one evaluation; the Hessian is None unless
+        ``second``."""
+
+    def score(self, theta: np.ndarray) -> np.ndarray:
+        """Gradient of the log-likelihood in ``theta``."""
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        """Hessian of the log-likelihood in ``theta``."""
+
+    def opg(self, theta: np.ndarray) -> np.ndarray:
+        """Outer product of per-observation scores, ``sum_i s_i s_i'``."""
+
+    def group_scores(self, theta: np.ndarray, groups) -> np.ndarray:
+        """Scores summed within groups (cluster labels), ``G x p``."""
+
+    def expected_information(self, theta: np.ndarray, **options):
+        """The expected information, an :class:`fisherkit.models.expected.ExpectedInformation`;
+        ``options`` as for :func:`fisherkit.models.expected.expected_information`."""
+
+    def subset(self, rows: np.ndarray) -> "LikelihoodModel":
+        """The same model over some of its rows (mini-batches)."""
+
+    def prefetch(self, pieces: tuple[str, ...]) -> None:
+        """Say which of :data:`PIECES` each evaluation will also be asked for, so that a
+        model computing in passes over remote data computes them in the same pass."""
+
+    # ---- scales -------------------------------------------------------------------------
+
+    def to_natural(self, theta):
+        """Natural-scale vector from the working one (autograd-traceable)."""
+
+    def to_working(self, natural: np.ndarray) -> np.ndarray:
+        """Working-scale vector from the natural one."""
+
+    def natural_jacobian(self, theta: np.ndarray) -> np.ndarray:
+        """``d natural / d working``, ``p x p``."""
+
+    def own_coordinate(self, index: int) -> bool:
+        """Whether natural parameter ``index`` is a function of one working coordinate
+        alone (cut points share theirs), so that it can be profiled on its own."""
+
+    def can_be_zero(self, index: int) -> bool:
+        """Whether natural parameter ``index`` may be set to 0 (a coefficient, an
+        unconstrained scalar), as a score test does to a parameter absent from the
+        restricted model."""
+
+    # ---- after the fit ------------------------------------------------------------------
+
+    def post_fit_checks(self, theta: np.ndarray) -> list[Finding]:
+        """What a fit ending at ``theta`` should warn about (separation and the like)."""
+
+    def step_divergence(self, path: np.ndarray) -> np.ndarray:
+        """Kullback-Leibler divergence of each step of an optimizer's path from the row
+        before (NaN for the first row, and where the model defines none)."""
