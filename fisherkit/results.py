@@ -158,11 +158,10 @@ class FitResult:
 
     @cached_property
     def _trace(self) -> pd.DataFrame:
-        from .models.divergence import step_divergence
         frame = self.optimize_result.trace.copy()
         path = self.optimize_result.path
         if path is not None and len(path) == len(frame):
-            frame["kl"] = step_divergence(self.model, path)
+            frame["kl"] = self.model.step_divergence(path)
         return frame
 
     @property

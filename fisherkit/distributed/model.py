@@ -253,6 +253,10 @@ class DistributedModel:
         """Observations fitted within 1e-8 of their binary outcome, over all partitions."""
         return int(self._pieces(theta, ("separated",))["separated"])
 
+    def step_divergence(self, path: np.ndarray) -> np.ndarray:
+        """NaN: the divergence would cost a pass over the partitions per step, so none is computed."""
+        return np.full(len(path), np.nan)
+
     def post_fit_checks(self, theta):
         return self.family.post_fit_checks(self, theta)
 

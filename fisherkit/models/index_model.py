@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..autodiff import derivatives
+from .divergence import step_divergence
 from .expected import expected_information
 from .family import Family
 from .formula import ModelData
@@ -120,6 +121,10 @@ class Model:
 
     def post_fit_checks(self, theta: np.ndarray):
         return self.family.post_fit_checks(self, theta)
+
+    def step_divergence(self, path: np.ndarray) -> np.ndarray:
+        """See :func:`fisherkit.models.divergence.step_divergence`."""
+        return step_divergence(self, path)
 
     def expected_information(self, theta: np.ndarray, **options):
         """See :func:`fisherkit.models.expected.expected_information`."""

@@ -309,6 +309,10 @@ class Likelihood:
                                  "fitted in memory by fk.fit on a pandas DataFrame; got a "
                                  "Likelihood.")
 
+    def step_divergence(self, path: np.ndarray) -> np.ndarray:
+        """NaN: a user's likelihood defines no divergence between its fitted distributions."""
+        return np.full(len(path), np.nan)
+
     def post_fit_checks(self, theta: np.ndarray) -> list:
         """A user's likelihood declares no checks of its own."""
         return []
