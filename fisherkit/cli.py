@@ -128,7 +128,7 @@ def _compare(args) -> int:
         table = compare(args.formula, _load(args), args.family, methods=methods,
                         maxiter=maxiter, tol=tol, options=_options(args.option), **kwargs)
     best = table.attrs["results"][table.attrs["best"]]
-    print(f"family: {best.model.family.name}   formula: {args.formula}   n_obs: {best.n_obs}")
+    print(f"family: {best.model.label}   formula: {args.formula}   n_obs: {best.n_obs}")
     print(f"best: {table.attrs['best']}   loglik: {best.loglik:.6f}")
     shown = table.drop(columns=[c for c in ("passes",) if table[c].isna().all()])
     with pd.option_context("display.width", 160, "display.max_columns", 20):
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         res = fit(args.formula, data=data, family=args.family, cov=args.cov, method=args.method,
                   **options)
         table = res.summary(alpha=args.alpha)
-    print(f"family: {res.model.family.name}   formula: {args.formula}")
+    print(f"family: {res.model.label}   formula: {args.formula}")
     print(f"n_obs: {res.n_obs}   n_dropped: {res.n_dropped}   loglik: {res.loglik:.6f}   "
           f"aic: {res.aic:.4f}   bic: {res.bic:.4f}")
     print(f"converged: {res.converged} in {res.n_iter} iterations   cov: {res.cov_type}")

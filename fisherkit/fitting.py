@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
@@ -15,10 +14,8 @@ from .exceptions import (
     SpecificationError,
     user_stacklevel,
 )
-from .models.builtins import make_family
+from .building import build_model
 from .models.family import Family
-from .models.formula import build_data
-from .models.index_model import Model
 from .optimize.ascent import bfgs, fisher_scoring, gradient, lbfgs, natural_gradient
 from .optimize.progress import with_progress
 from .optimize.newton import newton
@@ -32,35 +29,6 @@ PREFETCH = {"newton": ("hessian",), "fisher_scoring": ("expected",),
 METHODS = {"newton": newton, "fisher_scoring": fisher_scoring,
            "natural_gradient": natural_gradient, "gradient": gradient, "bfgs": bfgs,
            "lbfgs": lbfgs}
-
-
-def build_model(formula: str, data, family: str | Family = "normal", *,
-                link: str | None = None, offset=None, trials=None, event=None, cluster=None,
-                missing: str = "drop", **aux):
-    """The model :func:`fit` would fit, built without fitting it.
-
-    The arguments are :func:`fit`'s. Score tests use it to evaluate a larger model at a smaller model's estimate.
-
-    Examples
-    --------
-    >>> import fisherkit as fk
-    >>> model = build_model("GRADE ~ GPA + PSI", fk.datasets.load("spector"), "logit")
-    >>> model.names, model.n_obs
-    (('Intercept', 'GPA', 'PSI'), 32)
-    """
-    if isinstance(family, str):
-        family = make_family(family, link)
-    elif not isinstance(family, Family):
-        raise SpecificationError(f"The 'family' must be a name or a fk.Family; got {family!r}.")
-    elif link is not None:
-        raise SpecificationError("Give the link inside a custom Family's fk.Predictor, not as link=.")
-    data_kwargs = {k: v for k, v in (("trials", trials), ("event", event)) if v is not None}
-    if isinstance(data, (str, os.PathLike)) or type(data).__module__.startswith("dask"):
-        from .distributed.model import distributed_model
-        return distributed_model(formula, data, family, offset=offset, missing=missing,
-                                 cluster=cluster, **data_kwargs, **aux)
-    return Model(family, build_data(formula, data, family, offset=offset, missing=missing,
-                                    cluster=cluster, **data_kwargs, **aux))
 
 
 def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import FisherkitWarning, SpecificationError, user_stacklevel
-from .inference.profile import maximize_nuisance, single_coordinate, to_working
+from .inference.profile import maximize_nuisance, single_coordinate
 
 __all__ = ["plot_convergence", "plot_paths", "plot_profile", "loglik_grid", "loglik_gaps",
            "natural_path"]
@@ -180,9 +180,6 @@ def loglik_grid(result, params: Sequence[str], x_values, y_values, *, profile: b
         if name not in names:
             raise SpecificationError(f"Unknown parameter {name!r}; the parameters are {names}.")
     i, j = names.index(params[0]), names.index(params[1])
-    if getattr(model, "blocks", None) is None:
-        raise SpecificationError("Likelihood surfaces need a model with parameter blocks "
-                                 f"(fk.fit); {type(model).__name__} has none.")
     if profile:
         for index, name in ((i, params[0]), (j, params[1])):
             single_coordinate(model, index, name)
@@ -198,7 +195,7 @@ def loglik_grid(result, params: Sequence[str], x_values, y_values, *, profile: b
             point = natural.copy()
             point[i], point[j] = xs[c], yv
             with np.errstate(all="ignore"):
-                theta = to_working(model, point)
+                theta = model.to_working(point)
                 if not np.all(np.isfinite(theta)):
                     continue
                 if profile and len(free):

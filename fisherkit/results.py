@@ -91,7 +91,7 @@ class FitResult:
         object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
-        return (f"<FitResult {self.model.family.name}: {self.formula!r}, n_obs={self.n_obs}, "
+        return (f"<FitResult {self.model.label}: {self.formula!r}, n_obs={self.n_obs}, "
                 f"loglik={self.loglik:.6g}, converged={self.converged}>")
 
     # ---- basics -----------------------------------------------------------------------
@@ -393,7 +393,7 @@ class FitResult:
         table = pd.DataFrame({"estimate": self.params, "se": self.se, "z": z,
                               "p_value": 2.0 * stats.norm.sf(np.abs(z))})
         table = table.join(self.conf_int(alpha))
-        table.attrs.update(alpha=alpha, cov_type=self.cov_type, family=self.model.family.name,
+        table.attrs.update(alpha=alpha, cov_type=self.cov_type, family=self.model.label,
                            n_obs=self.n_obs, loglik=self.loglik)
         return table
 

@@ -266,6 +266,15 @@ class DistributedModel:
     def natural_jacobian(self, theta) -> np.ndarray:
         return self._template.natural_jacobian(theta)
 
+    def to_working(self, natural) -> np.ndarray:
+        return self._template.to_working(natural)
+
+    def own_coordinate(self, index: int) -> bool:
+        return self._template.own_coordinate(index)
+
+    def can_be_zero(self, index: int) -> bool:
+        return self._template.can_be_zero(index)
+
     def __getattr__(self, name):
         if hasattr(Model, name):
             raise NotInMemoryError(f"Model.{name} works on the rows in memory; a Dask fit keeps "

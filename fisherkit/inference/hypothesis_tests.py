@@ -21,6 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..building import build_model
+from ..models.family import Family
+from ..models.protocol import LikelihoodModel
 from ..exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError, user_stacklevel
 
 __all__ = ["wald_test", "lr_test", "score_test", "restriction_matrix", "NestingWarning"]
@@ -353,9 +356,6 @@ def lr_test(restricted, full) -> pd.Series:
 
 def _embed(restricted, model) -> np.ndarray:
     """The full model's working vector at the restricted estimate, extra coefficients 0."""
-    from ..models.parameters import Predictor
-    from .profile import to_working
-
     names = list(model.names)
     params = restricted.params
     outside = [n for n in params.index if n not in names]
@@ -363,17 +363,14 @@ def _embed(restricted, model) -> np.ndarray:
         raise SpecificationError(f"The restricted fit's parameter(s) {outside} are not in the "
                                  f"full model, whose parameters are {names}.")
     natural = np.zeros(len(names))
-    for b in model.blocks:
-        zero_ok = isinstance(getattr(b, "spec", None), Predictor) or getattr(
-            b, "constraint", None) == "real"
-        for k in range(b.start, b.stop):
-            if names[k] in params.index:
-                natural[k] = params[names[k]]
-            elif not zero_ok:
-                raise SpecificationError(f"The full model's parameter {names[k]!r} is not in the "
-                                         "restricted fit and has no null value of 0; a score "
-                                         "test needs it in both.")
-    return to_working(model, natural)
+    for k, name in enumerate(names):
+        if name in params.index:
+            natural[k] = params[name]
+        elif not model.can_be_zero(k):
+            raise SpecificationError(f"The full model's parameter {name!r} is not in the "
+                                     "restricted fit and has no null value of 0; a score "
+                                     "test needs it in both.")
+    return model.to_working(natural)
 
 
 def score_test(restricted, full, *, data=None, information: str = "expected",
@@ -410,20 +407,23 @@ def score_test(restricted, full, *, data=None, information: str = "expected",
     >>> score_test(small, "GRADE ~ GPA + TUCE + PSI", data=df).round(4).tolist()
     [6.4596, 2.0, 0.0396]
     """
-    from ..fitting import build_model
-
     if information not in ("expected", "observed", "opg"):
         raise SpecificationError(f"Unknown information {information!r}; choose 'expected', "
                                  "'observed' or 'opg'.")
     if isinstance(full, str):
         if data is None:
             raise SpecificationError("A score test against a formula needs data=.")
-        model = build_model(full, data, restricted.model.family, **model_options)
+        family = getattr(restricted.model, "family", None)
+        if not isinstance(family, Family):
+            raise SpecificationError("A score test against a formula takes a restricted fit "
+                                     "of fk.fit, whose family the formula is fitted with; "
+                                     "give the full model (or its fit) instead.")
+        model = build_model(full, data, family, **model_options)
     else:
         if data is not None or model_options:
             raise SpecificationError("data= and model options go with a formula for 'full'.")
         model = getattr(full, "model", full)
-        if not hasattr(model, "derivatives"):
+        if not isinstance(model, LikelihoodModel):
             raise SpecificationError(f"The full model must be a fit result, a model or a "
                                      f"formula; got {type(full).__name__}.")
     _check_same_data(restricted.model, model, "score")

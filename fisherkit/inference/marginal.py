@@ -30,27 +30,12 @@ from autograd import elementwise_grad
 
 from ..autodiff import derivatives
 from ..exceptions import SpecificationError
-from ..models.parameters import CutPoints, Predictor
 from .reparam import carry_cov, summary_frame
 
 __all__ = ["marginal_effects", "AT", "METHODS"]
 
 AT = ("overall", "mean")
 METHODS = ("dydx", "eyex", "dyex", "eydx")
-#: families whose first predictor's inverse link is not the mean of the outcome
-NOT_A_MEAN = {"weibull": "the Weibull's linear predictor is the log of its scale, not of its mean",
-              "ordinal": "an ordinal outcome has no mean response on the link scale"}
-
-
-def _first_predictor(model):
-    family = model.family
-    if family.name in NOT_A_MEAN or any(isinstance(b.spec, CutPoints) for b in model.blocks):
-        reason = NOT_A_MEAN.get(family.name, NOT_A_MEAN["ordinal"])
-        raise SpecificationError(f"Marginal effects on the mean are not available for the "
-                                 f"{family.name} family: {reason}.")
-    return next(b for b in model.blocks if isinstance(b.spec, Predictor))
-
-
 def _discrete_columns(X: np.ndarray, dummy: bool, count: bool, varying: np.ndarray):
     whole = np.all(X % 1.0 == 0, axis=0)
     is_dummy = whole & (X.min(axis=0) == 0) & (X.max(axis=0) == 1) & varying
@@ -100,7 +85,7 @@ def marginal_effects(result, *, at: str = "overall", method: str = "dydx", dummy
         raise SpecificationError(f"method={method!r} is not defined for discrete columns; use "
                                  "'dydx' or 'eydx' with dummy= or count=.")
     model = result.model
-    block = _first_predictor(model)
+    block = model.mean_predictor()
     inverse = block.spec.get_link().inverse
     slope = elementwise_grad(inverse)
     X = model.data.designs[block.key]

@@ -23,9 +23,8 @@ from scipy import optimize, stats
 
 from ..exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError, user_stacklevel
 from ..optimize.newton import newton_direction
-from ..models.parameters import CONSTRAINTS, CutPoints, Predictor, Scalar
 
-__all__ = ["profile", "profile_ci", "OpenIntervalWarning"]
+__all__ = ["profile", "profile_ci", "OpenIntervalWarning", "maximize_nuisance", "single_coordinate"]
 
 
 class OpenIntervalWarning(FisherkitWarning):
@@ -34,32 +33,9 @@ class OpenIntervalWarning(FisherkitWarning):
 
 # ---- coordinates ----------------------------------------------------------------------
 
-def to_working(model, natural: np.ndarray) -> np.ndarray:
-    """The working vector of a natural one, block by block, for families and likelihoods."""
-    natural = np.asarray(natural, dtype=float)
-    theta = np.empty(model.n_params)
-    for b in model.blocks:
-        v = natural[b.start:b.stop]
-        spec = getattr(b, "spec", None)
-        if spec is None:  # a fk.Likelihood block: one constraint for all its elements
-            theta[b.start:b.stop] = CONSTRAINTS[b.constraint].to_working(v)
-        elif isinstance(spec, Predictor):
-            theta[b.start:b.stop] = v
-        elif isinstance(spec, Scalar):
-            theta[b.start] = spec.to_working(v[0])
-        else:
-            theta[b.start:b.stop] = CutPoints.to_working(v)
-    return theta
-
-
 def single_coordinate(model, index: int, name: str) -> None:
     """Checks that natural parameter ``index`` is one working coordinate of its own."""
-    blocks = getattr(model, "blocks", None)
-    if blocks is None:
-        raise SpecificationError("Profiles need a model with parameter blocks (fk.fit or "
-                                 f"fk.fit_likelihood); {type(model).__name__} has none.")
-    block = next(b for b in blocks if b.start <= index < b.stop)
-    if isinstance(getattr(block, "spec", None), CutPoints):
+    if not model.own_coordinate(index):
         raise SpecificationError(f"The cut point {name!r} shares its working coordinates with "
                                  "the other cut points and cannot be profiled on its own.")
 
@@ -149,7 +125,7 @@ class _Profiler:
         natural = np.array(self.result.params, dtype=float)
         natural[self.index] = value
         with np.errstate(all="ignore"):
-            return float(to_working(self.model, natural)[self.index])
+            return float(self.model.to_working(natural)[self.index])
 
     def __call__(self, w: float):
         """Profile log-likelihood at working value ``w``, and the maximizing vector."""
@@ -320,10 +296,7 @@ def profile_ci(result, names=None, alpha: float = 0.05) -> pd.DataFrame:
     if not (isinstance(alpha, (float, int)) and 0.0 < alpha < 1.0):
         raise SpecificationError(f"The 'alpha' must lie in (0, 1); got {alpha!r}.")
     if names is None:
-        blocks = getattr(result.model, "blocks", ())
-        cut = {n for b in blocks if isinstance(getattr(b, "spec", None), CutPoints)
-               for n in result.names[b.start:b.stop]}
-        names = [n for n in result.names if n not in cut]
+        names = [n for i, n in enumerate(result.names) if result.model.own_coordinate(i)]
     elif isinstance(names, str):
         names = [names]
     level = float(stats.chi2.ppf(1.0 - alpha, 1))

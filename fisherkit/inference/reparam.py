@@ -26,7 +26,6 @@ from scipy import stats
 from ..autodiff import derivatives
 from ..exceptions import FisherkitWarning, SingularInformationWarning, SpecificationError, user_stacklevel
 from .covariance import as_frame, describe_direction
-from .profile import to_working
 
 __all__ = ["ParameterMap", "DeltaMethodWarning", "delta_method", "Reparameterized",
            "jeffreys", "summary_scales"]
@@ -366,7 +365,7 @@ def _to_working(model, natural) -> np.ndarray:
             raise SpecificationError(f"Give {len(names)} values ({', '.join(names)}); got "
                                      f"{vector.size}.")
     with np.errstate(all="ignore"):
-        theta = to_working(model, vector)
+        theta = model.to_working(vector)
     bad = [n for n, t in zip(names, theta) if not np.isfinite(t)]
     if bad:
         raise SpecificationError(f"The value(s) of {bad} lie outside their constraint "

@@ -27,6 +27,7 @@ from autograd import elementwise_grad
 from scipy import special
 
 from ..exceptions import DataError, SpecificationError
+from . import divergence as kl
 from .family import Family
 from .links import get_link
 from .parameters import CutPoints, Predictor, Scalar
@@ -87,6 +88,8 @@ class _Builtin(Family):
 
 
 class _Normal(_Builtin):
+    kl_form = staticmethod(kl.normal)
+
     def start(self, y, aux, levels):
         return {"mu": self._start_mean(y, aux), "sigma": max(float(np.std(y)), 1e-8)}
 
@@ -118,6 +121,7 @@ def _separated(link, proportion, eta) -> int:
 class _Binary(_Builtin):
     support = (0.0, 1.0)
     can_separate = True
+    kl_form = staticmethod(kl.binary)
 
     def count_separated(self, y, eta, aux):
         return _separated(self.link, y, eta)
@@ -137,6 +141,7 @@ class _Binary(_Builtin):
 
 class _Binomial(_Builtin):
     can_separate = True
+    kl_form = staticmethod(kl.binomial)
 
     def count_separated(self, y, eta, aux):
         return _separated(self.link, y / aux["trials"], eta)
@@ -163,27 +168,39 @@ class _Binomial(_Builtin):
 class _Count(_Builtin):
     support = "counts"
 
-    def expected_weights(self, E, aux):
-        if self.name == "poisson":
-            return _weights(self._glm_weight(E[:, 0], lambda mu: mu))
-        return None  # NB2's alpha has no closed form: summed over the support instead
-
-    def draw(self, rng, E, aux):
-        mu = np.asarray(self.link.inverse(E[:, 0]))
-        if self.name == "poisson":
-            return rng.poisson(mu).astype(float)
-        r = np.exp(-E[:, 1])
-        return rng.negative_binomial(r, r / (r + mu)).astype(float)
-
     def check_support(self, y, aux, column):
         _require(y < 0, column, f"must be non-negative for the {self.name} family")
         _require(y != np.round(y), column, f"must be whole numbers for the {self.name} family")
 
-    def start(self, y, aux, levels):
+    def _start_mu(self, y):
         mean = max(float(np.mean(y)), 1e-3)
-        out = {"mu": float(self.link.link(mean))}
-        if "alpha" in self.params:
-            out["alpha"] = float(np.clip((np.var(y) - mean) / mean**2, 0.05, 5.0))
+        return mean, {"mu": float(self.link.link(mean))}
+
+
+class _Poisson(_Count):
+    kl_form = staticmethod(kl.poisson)
+
+    def expected_weights(self, E, aux):
+        return _weights(self._glm_weight(E[:, 0], lambda mu: mu))
+
+    def draw(self, rng, E, aux):
+        return rng.poisson(np.asarray(self.link.inverse(E[:, 0]))).astype(float)
+
+    def start(self, y, aux, levels):
+        return self._start_mu(y)[1]
+
+
+class _NegativeBinomial(_Count):
+    # NB2's alpha has no closed-form expected information: it is summed over the support
+
+    def draw(self, rng, E, aux):
+        mu = np.asarray(self.link.inverse(E[:, 0]))
+        r = np.exp(-E[:, 1])
+        return rng.negative_binomial(r, r / (r + mu)).astype(float)
+
+    def start(self, y, aux, levels):
+        mean, out = self._start_mu(y)
+        out["alpha"] = float(np.clip((np.var(y) - mean) / mean**2, 0.05, 5.0))
         return out
 
 
@@ -191,19 +208,60 @@ class _Positive(_Builtin):
     def check_support(self, y, aux, column):
         _require(y <= 0, column, f"must be positive for the {self.name} family")
 
+
+class _Gamma(_Positive):
+    kl_form = staticmethod(kl.gamma)
+
     def expected_weights(self, E, aux):
-        if self.name == "gamma":
-            k = np.exp(E[:, 1])
-            mean_part = k * self._glm_weight(E[:, 0], lambda mu: mu * mu)
-            return _weights(mean_part, k * k * special.polygamma(1, k) - k)
+        k = np.exp(E[:, 1])
+        mean_part = k * self._glm_weight(E[:, 0], lambda mu: mu * mu)
+        return _weights(mean_part, k * k * special.polygamma(1, k) - k)
+
+    def draw(self, rng, E, aux):
+        k = np.exp(E[:, 1])
+        return rng.gamma(k, np.asarray(self.link.inverse(E[:, 0])) / k)
+
+    def start(self, y, aux, levels):
+        return {"mu": self._start_mean(y, aux),
+                "shape": float(np.clip(np.mean(y) ** 2 / max(np.var(y), 1e-12), 0.05, 1e4))}
+
+
+class _Censored(_Positive):
+    """Event times in accelerated failure time form, right-censored where ``event`` is 0."""
+
+    def _check_uncensored(self, aux):
         if np.any(aux["event"] != 1):
             raise DataError(
                 f"The expected information of a censored {self.name} model depends on the "
                 "censoring distribution, which the model does not specify; use the observed "
                 "information (or 'opg', 'sandwich')."
             )
-        if self.name == "exponential":
-            return _weights(np.ones(len(E)))
+
+    def start(self, y, aux, levels):
+        event = aux["event"]
+        if np.any((event != 0) & (event != 1)):
+            raise DataError(f"The event column must be 1 (observed) or 0 (right-censored): "
+                            f"{_bad_rows((event != 0) & (event != 1))}.")
+        return {"mu": float(np.log(np.sum(y) / max(np.sum(event), 1.0)))}
+
+
+class _Exponential(_Censored):
+    kl_form = staticmethod(kl.exponential)
+
+    def expected_weights(self, E, aux):
+        self._check_uncensored(aux)
+        return _weights(np.ones(len(E)))
+
+    def draw(self, rng, E, aux):
+        return np.asarray(self.link.inverse(E[:, 0])) * rng.standard_exponential(len(E))
+
+
+class _Weibull(_Censored):
+    kl_form = staticmethod(kl.weibull)
+    no_mean = "the Weibull's linear predictor is the log of its scale, not of its mean"
+
+    def expected_weights(self, E, aux):
+        self._check_uncensored(aux)
         # Weibull in AFT form: with z = log of a unit exponential, E[z] = -gamma,
         # E[e^z z] = 1 - gamma, E[e^z z^2] = (1 - gamma)^2 + pi^2/6 - 1
         k = np.exp(E[:, 1])
@@ -211,28 +269,11 @@ class _Positive(_Builtin):
                         w01=-k * (1 - _EULER))
 
     def draw(self, rng, E, aux):
-        n = len(E)
         mu = np.asarray(self.link.inverse(E[:, 0]))
-        if self.name == "gamma":
-            k = np.exp(E[:, 1])
-            return rng.gamma(k, mu / k)
-        if self.name == "exponential":
-            return mu * rng.standard_exponential(n)
-        return mu * rng.standard_exponential(n) ** np.exp(-E[:, 1])
+        return mu * rng.standard_exponential(len(E)) ** np.exp(-E[:, 1])
 
     def start(self, y, aux, levels):
-        out = {"mu": self._start_mean(y, aux)}
-        if self.name == "gamma":
-            out["shape"] = float(np.clip(np.mean(y) ** 2 / max(np.var(y), 1e-12), 0.05, 1e4))
-        elif self.name == "weibull":
-            out["shape"] = 1.0
-        if self.name in ("exponential", "weibull"):
-            event = aux["event"]
-            if np.any((event != 0) & (event != 1)):
-                raise DataError(f"The event column must be 1 (observed) or 0 (right-censored): "
-                                f"{_bad_rows((event != 0) & (event != 1))}.")
-            out["mu"] = float(np.log(np.sum(y) / max(np.sum(event), 1.0)))
-        return out
+        return {**super().start(y, aux, levels), "shape": 1.0}
 
 
 class _StudentT(_Builtin):
@@ -257,6 +298,7 @@ class _StudentT(_Builtin):
 
 class _Ordinal(_Builtin):
     drop_intercept = True
+    no_mean = "an ordinal outcome has no mean response on the link scale"
 
     def outcome_support(self, data):
         return tuple(float(j) for j in range(len(data.levels)))
@@ -451,12 +493,12 @@ FAMILIES = {
     "probit": (_Binary, _binary_logpdf_factory, "probit", ("probit",), {}, ()),
     "binomial": (_Binomial, _binomial_logpdf_factory, "logit", ("logit", "probit", "cloglog"),
                  {}, ("trials",)),
-    "poisson": (_Count, _poisson_logpdf_factory, "log", ("log", "identity"), {}, ()),
-    "negbin": (_Count, _negbin_logpdf_factory, "log", ("log",), {"alpha": _POS}, ()),
-    "gamma": (_Positive, _gamma_logpdf_factory, "inverse", ("inverse", "log", "identity"),
+    "poisson": (_Poisson, _poisson_logpdf_factory, "log", ("log", "identity"), {}, ()),
+    "negbin": (_NegativeBinomial, _negbin_logpdf_factory, "log", ("log",), {"alpha": _POS}, ()),
+    "gamma": (_Gamma, _gamma_logpdf_factory, "inverse", ("inverse", "log", "identity"),
               {"shape": _POS}, ()),
-    "exponential": (_Positive, _exponential_logpdf, "log", ("log",), {}, ("event",)),
-    "weibull": (_Positive, _weibull_logpdf, "log", ("log",), {"shape": _POS}, ("event",)),
+    "exponential": (_Exponential, _exponential_logpdf, "log", ("log",), {}, ("event",)),
+    "weibull": (_Weibull, _weibull_logpdf, "log", ("log",), {"shape": _POS}, ("event",)),
     "student_t": (_StudentT, _student_t_logpdf, "identity", ("identity",),
                   {"sigma": _POS, "df": _POS}, ()),
     "ordinal": (_Ordinal, _ordinal_logpdf_factory, "logit", ("logit", "probit", "cloglog"),

@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["kl_divergence", "step_divergence", "has_divergence"]
+__all__ = ["kl_divergence", "step_divergence", "has_divergence", "normal", "binary", "binomial",
+           "poisson", "gamma", "exponential", "weibull"]
 
 
 def _bernoulli(link, eta_a, eta_b):
@@ -37,27 +38,27 @@ def _bernoulli(link, eta_a, eta_b):
     return first + second
 
 
-def _normal(family, A, B, aux):
+def normal(family, A, B, aux):
     mu_a, mu_b = np.asarray(family.link.inverse(A[:, 0])), np.asarray(family.link.inverse(B[:, 0]))
     ls_a, ls_b = A[:, 1], B[:, 1]
     return ls_b - ls_a + 0.5 * (np.exp(2 * (ls_a - ls_b)) + (mu_a - mu_b) ** 2 * np.exp(-2 * ls_b)) - 0.5
 
 
-def _binary(family, A, B, aux):
+def binary(family, A, B, aux):
     return _bernoulli(family.link, A[:, 0], B[:, 0])
 
 
-def _binomial(family, A, B, aux):
+def binomial(family, A, B, aux):
     return aux["trials"] * _bernoulli(family.link, A[:, 0], B[:, 0])
 
 
-def _poisson(family, A, B, aux):
+def poisson(family, A, B, aux):
     mu_a, mu_b = np.asarray(family.link.inverse(A[:, 0])), np.asarray(family.link.inverse(B[:, 0]))
     log_a, log_b = np.asarray(family.link.log_inverse(A[:, 0])), np.asarray(family.link.log_inverse(B[:, 0]))
     return mu_a * (log_a - log_b) - mu_a + mu_b
 
 
-def _gamma(family, A, B, aux):
+def gamma(family, A, B, aux):
     # shape k and rate k / mu: (k_a - k_b) psi(k_a) - lgamma(k_a) + lgamma(k_b)
     # + k_b (log rate_a - log rate_b) + k_a (rate_b - rate_a) / rate_a  (Penny, 2001)
     k_a, k_b = np.exp(A[:, 1]), np.exp(B[:, 1])
@@ -77,26 +78,17 @@ def _weibull_terms(log_scale_a, log_shape_a, log_scale_b, log_shape_b):
             + np.exp(k_b * (log_scale_a - log_scale_b) + special.gammaln(k_b / k_a + 1.0)) - 1.0)
 
 
-def _exponential(family, A, B, aux):
+def exponential(family, A, B, aux):
     zero = np.zeros(len(A))
     return _weibull_terms(A[:, 0], zero, B[:, 0], zero)
 
 
-def _weibull(family, A, B, aux):
+def weibull(family, A, B, aux):
     return _weibull_terms(A[:, 0], A[:, 1], B[:, 0], B[:, 1])
 
 
-#: closed forms by built-in family name, on the working scale of ``E`` (see families.py)
-CLOSED_FORMS = {"normal": _normal, "logit": _binary, "probit": _binary, "binomial": _binomial,
-                "poisson": _poisson, "gamma": _gamma, "exponential": _exponential,
-                "weibull": _weibull}
-
-
 def _closed_form(model):
-    family = model.family
-    if getattr(family, "working_scale", False):
-        return CLOSED_FORMS.get(family.name)
-    return None
+    return model.family.kl_form
 
 
 def has_divergence(model) -> bool:

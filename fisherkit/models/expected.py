@@ -19,7 +19,8 @@ import numpy as np
 from ..autodiff import derivatives
 from ..exceptions import SpecificationError
 
-__all__ = ["ExpectedInformation", "expected_information"]
+__all__ = ["ExpectedInformation", "expected_information", "index_expected_information",
+           "monte_carlo_information"]
 
 
 @dataclass(frozen=True)
@@ -74,25 +75,48 @@ def _exact(model, E: np.ndarray, support, tail: float, max_terms: int):
     return model.assemble(acc), left
 
 
-def _monte_carlo(model, E: np.ndarray, draws: int, seed):
-    rng = np.random.default_rng(seed)
-    total = np.zeros((model.n_params, model.n_params))
-    total_sq = np.zeros_like(total)
+def monte_carlo_information(draw_information, draws: int):
+    """The mean of ``draws`` information matrices, each from ``draw_information()`` (minus
+    the Hessian at one simulated outcome), and the Monte Carlo standard error of the mean."""
+    total = total_sq = None
     for _ in range(draws):
-        y = model.family.draw(rng, E, model.data.aux)
-        _, _, W = derivatives.eta_derivatives(lambda A: model.loglik_rows_of_eta(A, y), E)
-        info = -model.assemble(W)
-        total += info
-        total_sq += info * info
+        info = draw_information()
+        total = info if total is None else total + info
+        total_sq = info * info if total_sq is None else total_sq + info * info
     mean = total / draws
     var = np.maximum(total_sq / draws - mean * mean, 0.0)
     return mean, np.sqrt(var / (draws - 1))
 
 
-def expected_information(model, theta: np.ndarray, *, method: str = "auto",
-                         draws: int = 200, seed=0, tail: float = 1e-12,
-                         max_terms: int = 100_000) -> ExpectedInformation:
-    """The expected information at ``theta`` on the working scale.
+def _monte_carlo(model, E: np.ndarray, draws: int, seed):
+    rng = np.random.default_rng(seed)
+
+    def draw_information():
+        y = model.family.draw(rng, E, model.data.aux)
+        _, _, W = derivatives.eta_derivatives(lambda A: model.loglik_rows_of_eta(A, y), E)
+        return -model.assemble(W)
+
+    return monte_carlo_information(draw_information, draws)
+
+
+def expected_information(model, theta: np.ndarray, **options) -> ExpectedInformation:
+    """The expected information of any model at ``theta`` on the working scale: its
+    ``expected_information`` method (options as for :func:`index_expected_information`).
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
+    >>> expected_information(res.model, res.theta).method
+    'closed'
+    """
+    return model.expected_information(theta, **options)
+
+
+def index_expected_information(model, theta: np.ndarray, *, method: str = "auto",
+                               draws: int = 200, seed=0, tail: float = 1e-12,
+                               max_terms: int = 100_000) -> ExpectedInformation:
+    """The expected information of an index model at ``theta`` on the working scale.
 
     Parameters
     ----------
@@ -114,7 +138,7 @@ def expected_information(model, theta: np.ndarray, *, method: str = "auto",
     --------
     >>> import fisherkit as fk
     >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
-    >>> info = expected_information(res.model, res.theta)
+    >>> info = index_expected_information(res.model, res.theta)
     >>> info.method, bool(np.allclose(info.matrix, res.information("observed").to_numpy()))
     ('closed', True)
     """

@@ -67,6 +67,12 @@ class Family:
     support = None
     #: whether fitted probabilities can run to the outcome's bounds (binary outcomes)
     can_separate = False
+    #: the closed-form Kullback-Leibler divergence per observation between the fitted
+    #: distributions at two matrices of linear predictors, ``kl_form(family, A, B, aux)``
+    #: (see :mod:`fisherkit.models.divergence`), or None
+    kl_form = None
+    #: why the first predictor's inverse link is not the mean of the outcome, or None
+    no_mean = None
 
     def __init__(self, logpdf: Callable, *, name: str | None = None, aux: tuple[str, ...] = (),
                  support=None, sample: Callable | None = None, **params):

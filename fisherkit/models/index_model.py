@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..autodiff import derivatives
+from ..exceptions import SpecificationError
 from .divergence import step_divergence
-from .expected import expected_information
+from .expected import index_expected_information
 from .family import Family
 from .formula import ModelData
 from ..autodiff.linalg import gram_and_product, weighted_cross
@@ -114,6 +115,20 @@ class Model:
     def prefetch(self, pieces: tuple[str, ...]) -> None:
         """In memory every piece is computed when asked: nothing to plan."""
 
+    def mean_predictor(self) -> Block:
+        """The block whose inverse link gives the mean of the outcome (marginal effects).
+
+        Raises SpecificationError for families whose first predictor is not the mean (the
+        Weibull's log scale, an ordinal model's location).
+        """
+        reason = self.family.no_mean
+        if reason is None and any(isinstance(b.spec, CutPoints) for b in self.blocks):
+            reason = "an ordinal outcome has no mean response on the link scale"
+        if reason is not None:
+            raise SpecificationError(f"Marginal effects on the mean are not available for the "
+                                     f"{self.family.name} family: {reason}.")
+        return next(b for b in self.blocks if isinstance(b.spec, Predictor))
+
     def count_separated(self, theta: np.ndarray) -> int:
         """Observations a binary model fits with probability within 1e-8 of their outcome."""
         return self.family.count_separated(self.data.y, self.eta_matrix(theta)[:, 0],
@@ -127,8 +142,8 @@ class Model:
         return step_divergence(self, path)
 
     def expected_information(self, theta: np.ndarray, **options):
-        """See :func:`fisherkit.models.expected.expected_information`."""
-        return expected_information(self, theta, **options)
+        """See :func:`fisherkit.models.expected.index_expected_information`."""
+        return index_expected_information(self, theta, **options)
 
     # ---- values on the eta scale ------------------------------------------------------
 
@@ -340,6 +355,31 @@ class Model:
     def natural_jacobian(self, theta: np.ndarray) -> np.ndarray:
         """``d natural / d working``, ``p x p``."""
         return derivatives.jacobian(self.to_natural, theta)
+
+    def to_working(self, natural: np.ndarray) -> np.ndarray:
+        """The working vector of a natural one, block by block (NaN outside a constraint)."""
+        natural = np.asarray(natural, dtype=float)
+        theta = np.empty(self.n_params)
+        for b in self.blocks:
+            v = natural[b.start:b.stop]
+            if isinstance(b.spec, Predictor):
+                theta[b.start:b.stop] = v
+            elif isinstance(b.spec, Scalar):
+                theta[b.start] = b.spec.to_working(v[0])
+            else:
+                theta[b.start:b.stop] = CutPoints.to_working(v)
+        return theta
+
+    def _block_of(self, index: int) -> Block:
+        return next(b for b in self.blocks if b.start <= index < b.stop)
+
+    def own_coordinate(self, index: int) -> bool:
+        """Cut points share their working coordinates (first cut and log gaps)."""
+        return not isinstance(self._block_of(index).spec, CutPoints)
+
+    def can_be_zero(self, index: int) -> bool:
+        """Coefficients of a linear predictor may be 0."""
+        return isinstance(self._block_of(index).spec, Predictor)
 
     def start_values(self) -> np.ndarray:
         """Starting ``theta``: intercepts and scalars from the family, slopes at zero."""

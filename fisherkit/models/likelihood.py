@@ -29,7 +29,7 @@ from ..autodiff import derivatives
 from ..autodiff.derivatives import classify_stationary_point
 from ..exceptions import (ConvergenceWarning, DataError, SaddlePointWarning,
                          SpecificationError, user_stacklevel)
-from .expected import expected_information
+from .expected import ExpectedInformation, monte_carlo_information
 from .parameters import CONSTRAINTS, Scalar
 
 __all__ = ["Array", "Likelihood", "fit_likelihood"]
@@ -114,30 +114,6 @@ class _Data:
     index: pd.Index | None = None
     cluster: np.ndarray | None = None
     aux: dict = field(default_factory=dict)
-
-
-class _GeneralFamily:
-    """The parts of a family that summaries and the expected information consult."""
-
-    def __init__(self, name: str, sample: Callable | None, model: "Likelihood"):
-        self.name, self.sample, self._model = name, sample, model
-
-    def expected_weights(self, E, aux):
-        return None
-
-    def outcome_support(self, data):
-        return None
-
-    def draw(self, rng, E, aux):
-        """A whole simulated data set at the parameters in the one row of ``E``."""
-        if self.sample is None:
-            raise SpecificationError(
-                f"The general likelihood {self._model.name!r} has no closed-form expected "
-                "information: give fk.Likelihood(..., sample=...) to have it by Monte Carlo, "
-                "or use the observed information.")
-        theta = np.asarray(E, dtype=float)[0]
-        return self.sample(rng, self._model.unpack(self._model.to_natural(theta)),
-                           self._model.data.values)
 
 
 def _column_major(value):
@@ -270,10 +246,13 @@ class Likelihood:
         if len(set(self.names)) != len(self.names):
             raise SpecificationError(f"Parameter names must be distinct; got {list(self.names)}.")
         self.function = loglik_obs
+        #: evaluations of the log-likelihood over the data (each value, score, Hessian or
+        #: set of per-observation scores counts one)
+        self.passes = 0
         self.name = name or getattr(loglik_obs, "__name__", "likelihood")
         values, n_dropped, index, cluster = _prepare_data(data, missing, cluster)
         self.data = _Data(values, n_dropped, index, cluster)
-        self.family = _GeneralFamily("general", sample, self)
+        self.sample = sample
         self._n_obs = self._check_values(self.start_values())
         if cluster is not None and len(cluster) != self._n_obs:
             raise SpecificationError(f"The cluster labels have {len(cluster)} values for "
@@ -313,6 +292,12 @@ class Likelihood:
         """NaN: a user's likelihood defines no divergence between its fitted distributions."""
         return np.full(len(path), np.nan)
 
+    def mean_predictor(self):
+        raise SpecificationError(
+            f"Marginal effects on the mean are not available for the likelihood {self.name!r}: "
+            "it has no mean response given by a linear predictor; use res.delta() with the "
+            "mean written as a function of the parameters.")
+
     def post_fit_checks(self, theta: np.ndarray) -> list:
         """A user's likelihood declares no checks of its own."""
         return []
@@ -320,10 +305,32 @@ class Likelihood:
     def prefetch(self, pieces: tuple[str, ...]) -> None:
         """Every piece is computed when asked: nothing to plan."""
 
-    def expected_information(self, theta: np.ndarray, **options):
-        """Monte Carlo over data sets drawn by ``sample`` (see
-        :func:`fisherkit.models.expected.expected_information`)."""
-        return expected_information(self, theta, **options)
+    def expected_information(self, theta: np.ndarray, *, method: str = "auto", draws: int = 200,
+                             seed=0, tail: float = 1e-12, max_terms: int = 100_000):
+        """The expected information by Monte Carlo: the mean of minus the Hessian over data
+        sets drawn by ``sample``, with its Monte Carlo standard error (``tail`` and
+        ``max_terms`` are for discrete outcomes of index models and unused here)."""
+        if method not in ("auto", "monte_carlo"):
+            raise SpecificationError(
+                f"The likelihood {self.name!r} has its expected information by Monte Carlo "
+                f"only (method='auto' or 'monte_carlo'); got method={method!r}.")
+        if self.sample is None:
+            raise SpecificationError(
+                f"The general likelihood {self.name!r} has no closed-form expected "
+                "information: give fk.Likelihood(..., sample=...) to have it by Monte Carlo, "
+                "or use the observed information.")
+        if draws < 2:
+            raise SpecificationError(f"Monte Carlo needs at least 2 draws; got {draws}.")
+        theta = np.asarray(theta, dtype=float)
+        rng = np.random.default_rng(seed)
+        params = self.unpack(self.to_natural(theta))
+
+        def draw_information():
+            simulated = self.sample(rng, params, self.data.values)
+            return -derivatives.hessian(lambda t: self.loglik_total(t, simulated), theta)
+
+        mean, se = monte_carlo_information(draw_information, draws)
+        return ExpectedInformation(mean, "monte_carlo", mc_se=se, draws=draws)
 
     # ---- parameters -------------------------------------------------------------------
 
@@ -336,6 +343,20 @@ class Likelihood:
         """Natural-scale flat vector from the working one (autograd-traceable)."""
         return anp.concatenate([CONSTRAINTS[b.constraint].to_natural(theta[b.start:b.stop])
                                 for b in self.blocks])
+
+    def to_working(self, natural: np.ndarray) -> np.ndarray:
+        """The working vector of a natural one (NaN outside a constraint)."""
+        natural = np.asarray(natural, dtype=float)
+        return np.concatenate([np.ravel(CONSTRAINTS[b.constraint].to_working(natural[b.start:b.stop]))
+                               for b in self.blocks])
+
+    def own_coordinate(self, index: int) -> bool:
+        """Constraints act elementwise: every parameter is one working coordinate."""
+        return True
+
+    def can_be_zero(self, index: int) -> bool:
+        """Unconstrained parameters may be 0."""
+        return next(b for b in self.blocks if b.start <= index < b.stop).constraint == "real"
 
     def natural_jacobian(self, theta: np.ndarray) -> np.ndarray:
         """``d natural / d working``, ``p x p`` (diagonal: constraints act elementwise)."""
@@ -374,12 +395,14 @@ class Likelihood:
 
     def loglik(self, theta) -> float:
         """Total log-likelihood; ``-inf`` where it is not finite (outside the domain)."""
+        self.passes += 1
         with np.errstate(all="ignore"):
             value = float(self.loglik_total(np.asarray(theta, dtype=float)))
         return value if np.isfinite(value) else -np.inf
 
     def derivatives(self, theta: np.ndarray, second: bool = True):
         """Total log-likelihood, score and Hessian (or None), from autograd."""
+        self.passes += 1
         theta = np.asarray(theta, dtype=float)
         with np.errstate(all="ignore"):
             if second:
@@ -401,6 +424,7 @@ class Likelihood:
 
     def scores_obs(self, theta: np.ndarray) -> np.ndarray:
         """Per-observation scores ``n x p``: one forward-mode pass per parameter."""
+        self.passes += 1
         theta = np.asarray(theta, dtype=float)
         try:
             jvp = make_jvp(self.loglik_obs, theta)
@@ -422,18 +446,6 @@ class Likelihood:
         out = np.zeros((codes.max() + 1, self.n_params))
         np.add.at(out, codes, S)
         return out
-
-    # ---- the whole data set as one observation, for the expected information ----------
-
-    def eta_matrix(self, theta: np.ndarray) -> np.ndarray:
-        return np.asarray(theta, dtype=float)[None, :]
-
-    def loglik_rows_of_eta(self, E, y=None):
-        theta = anp.concatenate([E[:, j] for j in range(self.n_params)])
-        return anp.reshape(self.loglik_total(theta, y), (1,))
-
-    def assemble(self, W: np.ndarray) -> np.ndarray:
-        return np.asarray(W)[0]
 
 
 def fit_likelihood(likelihood: Likelihood, *, method: str = "newton", cov: str = "observed",

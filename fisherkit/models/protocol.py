@@ -15,7 +15,7 @@ cut points); ``to_natural`` and ``to_working`` map between the two and
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -35,8 +35,12 @@ class Finding(NamedTuple):
     message: str
 
 
+@runtime_checkable
 class LikelihoodModel(Protocol):
     """A log-likelihood of a flat working parameter vector, with its derivatives.
+
+    ``isinstance(x, LikelihoodModel)`` tells whether a user's argument is a model at all
+    (it checks that every member exists); nothing should use it to tell models apart.
 
     Attributes
     ----------
