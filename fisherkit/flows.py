@@ -29,6 +29,7 @@ import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 
+from .autodiff.primitives import softplus
 from .models.change_of_variables import Transform
 from .exceptions import DataError, FisherkitWarning, SpecificationError
 from .models.likelihood import Array, Likelihood, fit_likelihood
@@ -38,14 +39,10 @@ __all__ = ["Flow"]
 LAYERS = ("affine", "planar")
 
 
-def _softplus(a):
-    return anp.logaddexp(0.0, a)
-
-
 def _planar(x, u, w, b):
     """One planar layer on the rows of ``x``: the image and the log-determinant per row."""
     wu = anp.dot(w, u)
-    u_hat = u + (_softplus(wu) - 1.0 - wu) * w / anp.dot(w, w)
+    u_hat = u + (softplus(wu) - 1.0 - wu) * w / anp.dot(w, w)
     activation = anp.tanh(anp.dot(x, w) + b)
     image = x + activation[:, None] * u_hat[None, :]
     log_det = anp.log1p(anp.dot(w, u_hat) * (1.0 - activation ** 2))
