@@ -6,7 +6,7 @@ import pytest
 import statsmodels.api as sm
 
 import fisherkit as fk
-from fisherkit.inference.hypothesis_tests import restriction_matrix
+from fisherkit.inference.restrictions import restriction_matrix
 
 FULL = "GRADE ~ GPA + TUCE + PSI"
 
