@@ -38,7 +38,7 @@ def test_autograd_derivatives_chain_through_the_primitives():
 
 def test_log_factorial_table_equals_gammaln_and_falls_back_outside_its_range():
     import scipy.special as sc
-    from fisherkit.models.builtins import _FACTORIAL_TABLE_MAX, _log_factorial
+    from fisherkit.models.logpdfs import FACTORIAL_TABLE_MAX as _FACTORIAL_TABLE_MAX, log_factorial as _log_factorial
 
     rng = np.random.default_rng(31)
     counts = rng.poisson(4.0, 5000).astype(float)

@@ -1,26 +1,9 @@
-"""Built-in families, each a stable working-scale log-density with its support and start.
-
-Log-densities (sources: McCullagh and Nelder, 1989, for the GLM families; Cameron and
-Trivedi, 2013, for NB2; Kalbfleisch and Prentice, 2002, for censored Weibull and
-exponential regression in accelerated failure time form; McCullagh, 1980, for the
-cumulative link model):
-
-- normal       ``-log sigma - (y - mu)^2 / (2 sigma^2) - log(2 pi) / 2``
-- logit/probit ``y log mu + (1 - y) log(1 - mu)``
-- binomial     ``log C(m, y) + y log mu + (m - y) log(1 - mu)``, ``m`` from ``trials=``
-- poisson      ``y log mu - mu - log y!``
-- negbin (NB2) ``Var = mu + alpha mu^2``
-- gamma        shape ``k``: ``k log(k y / mu) - k y / mu - log y - log Gamma(k)``
-- exponential  ``d (-log mu) - y / mu``, ``d`` the event indicator
-- weibull      ``d (log k - log y + z) - exp(z)``, ``z = k (log y - eta)``
-- student_t    location-scale t with ``df`` estimated
-- ordinal      ``log(F(c_y - eta) - F(c_{y-1} - eta))``, no intercept
-"""
+"""Built-in families: each a log-density of :mod:`fisherkit.models.logpdfs` with what is
+particular to it: its support, starting values, expected weights, draws, divergence and the
+checks after a fit."""
 
 from __future__ import annotations
 
-
-import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 from autograd import elementwise_grad
@@ -28,14 +11,12 @@ from scipy import special
 
 from ..exceptions import DataError, SpecificationError
 from . import divergence as kl
+from . import logpdfs
 from .family import Family
 from .links import get_link
 from .parameters import CutPoints, Predictor, Scalar
-from ..autodiff.primitives import gammaln, log_diff_exp, softplus
 
 __all__ = ["make_family", "FAMILIES"]
-
-_LOG_2PI = np.log(2.0 * np.pi)
 
 
 def _bad_rows(mask: np.ndarray) -> str:
@@ -329,136 +310,6 @@ class _Ordinal(_Builtin):
         return {"cuts": self.link.link(np.clip(cum, 1e-4, 1 - 1e-4))}
 
 
-def _normal_logpdf_factory(link):
-    def logpdf(y, mu, sigma):
-        z = (y - link.inverse(mu)) * anp.exp(-sigma)
-        return -0.5 * _LOG_2PI - sigma - 0.5 * z * z
-    return logpdf
-
-
-def _successes_and_failures(link, eta, successes, failures):
-    """``s log mu + f log(1 - mu)``, each log taken only where its count is positive.
-
-    A zero count times a log that has overflowed (cloglog's ``log(1 - mu) = -exp(eta)`` at
-    ``eta = 800``) would be ``0 * inf``; the placeholder ``eta = 0`` keeps both finite. The
-    logit's logs never overflow, and its canonical form ``s eta - (s + f) log(1 + e^eta)``
-    costs one softplus.
-    """
-    if link.name == "logit":
-        return successes * eta - (successes + failures) * softplus(eta)
-    log_mu = link.log_inverse(anp.where(successes > 0, eta, 0.0))
-    log_1m = link.log1m_inverse(anp.where(failures > 0, eta, 0.0))
-    return successes * log_mu + failures * log_1m
-
-
-def _binary_logpdf_factory(link):
-    if link.name == "logit":
-        # one success or failure per row: s + f = 1 in the canonical form
-        def logpdf(y, mu):
-            return y * mu - softplus(mu)
-        return logpdf
-
-    def logpdf(y, mu):
-        return _successes_and_failures(link, mu, y, 1.0 - y)
-    return logpdf
-
-
-#: counts up to this are looked up in a table of log factorials; larger ones use gammaln
-_FACTORIAL_TABLE_MAX = 1_000_000
-
-
-def _log_factorial(k):
-    """``log k!`` of whole numbers ``k`` (outcomes and trials, which the families check).
-
-    A count column is the same at every iteration and rarely large, so a table up to its
-    largest value and one lookup replace ``gammaln(k + 1)`` over every row (about seven
-    times faster at n = 1e6); anything that is not a plain array of whole numbers in range
-    goes to ``gammaln``.
-    """
-    if isinstance(k, np.ndarray) and k.ndim and k.size > 1024:
-        with np.errstate(invalid="ignore"):  # NaN and huge values fail the check below
-            whole = k.astype(np.int64)
-        top = int(whole.max())
-        if whole.min() >= 0 and top <= _FACTORIAL_TABLE_MAX and np.array_equal(whole, k):
-            return special.gammaln(np.arange(top + 1) + 1.0)[whole]
-    return gammaln(k + 1.0)
-
-
-def _binomial_logpdf_factory(link):
-    def logpdf(y, mu, trials):
-        log_choose = _log_factorial(trials) - _log_factorial(y) - _log_factorial(trials - y)
-        return log_choose + _successes_and_failures(link, mu, y, trials - y)
-    return logpdf
-
-
-def _poisson_logpdf_factory(link):
-    def logpdf(y, mu):
-        return y * link.log_inverse(mu) - link.inverse(mu) - _log_factorial(y)
-    return logpdf
-
-
-def _negbin_logpdf_factory(link):
-    def logpdf(y, mu, alpha):
-        # with r = 1/alpha: log(alpha mu / (1 + alpha mu)) and log(1 + alpha mu) in softplus form
-        log_alpha_mu = link.log_inverse(mu) + alpha
-        log1p_alpha_mu = softplus(log_alpha_mu)
-        r = anp.exp(-alpha)
-        return (gammaln(y + r) - gammaln(r) - _log_factorial(y) - r * log1p_alpha_mu
-                + y * (log_alpha_mu - log1p_alpha_mu))
-    return logpdf
-
-
-def _gamma_logpdf_factory(link):
-    def logpdf(y, mu, shape):
-        k = anp.exp(shape)
-        y_over_mu = y * anp.exp(-link.log_inverse(mu))
-        return k * (shape + anp.log(y_over_mu)) - k * y_over_mu - anp.log(y) - gammaln(k)
-    return logpdf
-
-
-def _exponential_logpdf(y, mu, event):
-    return -event * mu - y * anp.exp(-mu)
-
-
-def _weibull_logpdf(y, mu, shape, event):
-    log_y = anp.log(y)
-    z = anp.exp(shape) * (log_y - mu)
-    return event * (shape - log_y + z) - anp.exp(z)
-
-
-def _student_t_logpdf(y, mu, sigma, df):
-    nu = anp.exp(df)
-    z = (y - mu) * anp.exp(-sigma)
-    return (gammaln(0.5 * (nu + 1.0)) - gammaln(0.5 * nu) - 0.5 * anp.log(nu * np.pi) - sigma
-            - 0.5 * (nu + 1.0) * anp.log1p(z * z / nu))
-
-
-def _ordinal_logpdf_factory(link):
-    log_cdf, log_sf = link.log_inverse, link.log1m_inverse
-
-    def logpdf(y, mu, cuts):
-        k = len(cuts) + 1
-        # per observation, the cut points above (upper) and below (lower) its category;
-        # masks come from y, a constant, so both sides of every where are finite
-        above = sum((y == j) * cuts[j] for j in range(k - 1))
-        below = sum((y == j + 1) * cuts[j] for j in range(k - 1))
-        bottom, top = y == 0, y == k - 1
-        above = anp.where(top, below + 1.0, above)
-        below = anp.where(bottom, above - 1.0, below)
-        upper, lower = above - mu, below - mu
-        # each branch sees only inputs where it is finite (placeholders elsewhere), so a
-        # branch that is not taken cannot put an infinite derivative behind a zero weight
-        high = lower > 0.0  # both cut points above: difference of survival functions
-        low_upper, low_lower = anp.where(high, 0.5, upper), anp.where(high, -0.5, lower)
-        high_upper, high_lower = anp.where(high, upper, 1.5), anp.where(high, lower, 0.5)
-        middle = anp.where(high, log_diff_exp(log_sf(high_lower), log_sf(high_upper)),
-                           log_diff_exp(log_cdf(low_upper), log_cdf(low_lower)))
-        at_bottom = log_cdf(anp.where(bottom, upper, 0.0))
-        at_top = log_sf(anp.where(top, lower, 0.0))
-        return anp.where(bottom, at_bottom, anp.where(top, at_top, middle))
-    return logpdf
-
-
 def _ones(n):
     return np.ones(n)
 
@@ -475,7 +326,7 @@ def make_family(name: str, link: str | None = None) -> Family:
         raise SpecificationError(f"Unknown family {name!r}; choose one of {sorted(FAMILIES)}.")
     cls, factory, default_link, allowed, extra, aux = FAMILIES[name]
     link_obj = get_link(link or default_link, allowed)
-    logpdf = factory(link_obj) if factory.__name__.endswith("_factory") else factory
+    logpdf = factory(link_obj)
     params = {"mu": Predictor(link=link_obj.name)}
     for key, spec in extra.items():
         params[key] = spec
@@ -487,20 +338,20 @@ def make_family(name: str, link: str | None = None) -> Family:
 
 _POS = Scalar("positive")
 FAMILIES = {
-    "normal": (_Normal, _normal_logpdf_factory, "identity", ("identity", "log"),
+    "normal": (_Normal, logpdfs.normal, "identity", ("identity", "log"),
                {"sigma": _POS}, ()),
-    "logit": (_Binary, _binary_logpdf_factory, "logit", ("logit",), {}, ()),
-    "probit": (_Binary, _binary_logpdf_factory, "probit", ("probit",), {}, ()),
-    "binomial": (_Binomial, _binomial_logpdf_factory, "logit", ("logit", "probit", "cloglog"),
+    "logit": (_Binary, logpdfs.binary, "logit", ("logit",), {}, ()),
+    "probit": (_Binary, logpdfs.binary, "probit", ("probit",), {}, ()),
+    "binomial": (_Binomial, logpdfs.binomial, "logit", ("logit", "probit", "cloglog"),
                  {}, ("trials",)),
-    "poisson": (_Poisson, _poisson_logpdf_factory, "log", ("log", "identity"), {}, ()),
-    "negbin": (_NegativeBinomial, _negbin_logpdf_factory, "log", ("log",), {"alpha": _POS}, ()),
-    "gamma": (_Gamma, _gamma_logpdf_factory, "inverse", ("inverse", "log", "identity"),
+    "poisson": (_Poisson, logpdfs.poisson, "log", ("log", "identity"), {}, ()),
+    "negbin": (_NegativeBinomial, logpdfs.negbin, "log", ("log",), {"alpha": _POS}, ()),
+    "gamma": (_Gamma, logpdfs.gamma, "inverse", ("inverse", "log", "identity"),
               {"shape": _POS}, ()),
-    "exponential": (_Exponential, _exponential_logpdf, "log", ("log",), {}, ("event",)),
-    "weibull": (_Weibull, _weibull_logpdf, "log", ("log",), {"shape": _POS}, ("event",)),
-    "student_t": (_StudentT, _student_t_logpdf, "identity", ("identity",),
+    "exponential": (_Exponential, logpdfs.exponential, "log", ("log",), {}, ("event",)),
+    "weibull": (_Weibull, logpdfs.weibull, "log", ("log",), {"shape": _POS}, ("event",)),
+    "student_t": (_StudentT, logpdfs.student_t, "identity", ("identity",),
                   {"sigma": _POS, "df": _POS}, ()),
-    "ordinal": (_Ordinal, _ordinal_logpdf_factory, "logit", ("logit", "probit", "cloglog"),
+    "ordinal": (_Ordinal, logpdfs.ordinal, "logit", ("logit", "probit", "cloglog"),
                 {"cuts": CutPoints()}, ()),
 }
