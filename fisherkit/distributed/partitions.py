@@ -24,7 +24,6 @@ import pandas as pd
 from formulaic import Formula
 
 from ..exceptions import DataError, SpecificationError
-from ..models.builtins import FAMILIES, make_family
 from ..models.family import Family
 from ..models.formula import ModelData, build_data
 from ..models.index_model import Model
@@ -50,22 +49,6 @@ class PartitionSpec:
     cluster: str | None = None
     aux: dict = field(default_factory=dict)
     missing: str = "drop"
-
-    def __reduce__(self):
-        # A built-in family travels by name and is rebuilt where it is unpickled: its links
-        # hold autograd primitives, which pickling by value would copy without their
-        # derivative rules.
-        fields = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "family"}
-        name = self.family.name
-        if name in FAMILIES and type(self.family) is FAMILIES[name][0]:
-            return _rebuild_spec, (fields, (name, self.family.link.name))
-        return _rebuild_spec, (fields, self.family)
-
-
-def _rebuild_spec(fields: dict, family) -> PartitionSpec:
-    if isinstance(family, tuple):
-        family = partition_family(make_family(*family), fields["outcome_levels"])
-    return PartitionSpec(family=family, **fields)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,13 @@ class _Builtin(Family):
         super().__init__(logpdf, name=name, aux=aux, **params)
         self.working_scale = True
 
+    def __reduce__(self):
+        # the link and the log-density hold autograd primitives and closures, which
+        # pickling by value would copy without their derivative rules: they are rebuilt
+        # by name where the family is unpickled, and the rest of its state restored
+        state = {k: v for k, v in vars(self).items() if k not in ("link", "logpdf")}
+        return make_family, (self.name, self.link.name), state
+
     def _start_mean(self, y, aux):
         return float(self.link.link(np.mean(y)))
 
