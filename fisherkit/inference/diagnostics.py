@@ -57,21 +57,13 @@ def information_matrix_test(result, pairs=None) -> pd.Series:
     3.0
     """
     model, theta = result.model, result.theta
-    _, U, W = derivatives.eta_derivatives(model.loglik_rows_of_eta, model.eta_matrix(theta))
-    col_of, x_of = [], []
-    for c, (_, sl, X) in enumerate(model._columns):
-        for j in range(sl.start, sl.stop):
-            col_of.append(c)
-            x_of.append(None if X is None else X[:, j - sl.start])
     n, p = model.n_obs, model.n_params
     pairs = _indicator_pairs(p) if pairs is None else pairs
-
-    def x(a):
-        return 1.0 if x_of[a] is None else x_of[a]
-
-    S = np.column_stack([U[:, col_of[a]] * x(a) for a in range(p)])
-    D = np.column_stack([(W[:, col_of[a], col_of[b]] + U[:, col_of[a]] * U[:, col_of[b]])
-                         * x(a) * x(b) for a, b in pairs])
+    S = model.scores_obs(theta)
+    # the indicators d2 l_i + s_ia s_ib have mean zero where the information matrix
+    # equality holds
+    D = model.observation_hessian(theta, pairs) + np.column_stack([S[:, a] * S[:, b]
+                                                                    for a, b in pairs])
     Z = np.hstack([S, D])
     # independent indicators only: drop columns the others span (an intercept makes some
     # Hessian elements repeat), found by a pivoted QR of the scaled regressors

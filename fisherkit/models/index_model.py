@@ -308,6 +308,18 @@ class Model:
                                             minlength=G)
         return out
 
+    def observation_hessian(self, theta: np.ndarray, pairs) -> np.ndarray:
+        """Per-observation second derivatives ``d2 l_i / d theta_a d theta_b`` for each
+        ``(a, b)`` of ``pairs``, ``n x len(pairs)`` (the information-matrix test)."""
+        _, _, W = self.eta_derivatives(self.eta_matrix(theta), True)
+        column, design = [], []
+        for c, (_, sl, X) in enumerate(self._columns):
+            for j in range(sl.start, sl.stop):
+                column.append(c)
+                design.append(1.0 if X is None else X[:, j - sl.start])
+        return np.column_stack([W[:, column[a], column[b]] * design[a] * design[b]
+                                for a, b in pairs])
+
     def score(self, theta: np.ndarray) -> np.ndarray:
         """Gradient of the log-likelihood in ``theta``."""
         return self.derivatives(theta, second=False)[1]

@@ -434,6 +434,25 @@ class Likelihood:
             # some primitives have no forward-mode rule: n reverse passes instead
             return np.asarray(autograd.jacobian(self.loglik_obs)(theta)).reshape(self.n_obs, -1)
 
+    def observation_hessian(self, theta: np.ndarray, pairs) -> np.ndarray:
+        """Per-observation second derivatives ``d2 l_i / d theta_a d theta_b`` for each
+        ``(a, b)`` of ``pairs``, ``n x len(pairs)``: forward mode over forward mode, one
+        nested pass per pair."""
+        theta = np.asarray(theta, dtype=float)
+        unit = np.eye(self.n_params)
+
+        def along(a):
+            return lambda t: make_jvp(self.loglik_obs, t)(unit[a])[1]
+
+        try:
+            return np.column_stack([np.asarray(make_jvp(along(a), theta)(unit[b])[1], dtype=float)
+                                    for a, b in pairs])
+        except NotImplementedError:
+            raise SpecificationError(
+                f"The likelihood {self.name!r} uses a function without a forward-mode "
+                "derivative rule, so its per-observation Hessian (for the information-matrix "
+                "test) is not available.") from None
+
     def opg(self, theta: np.ndarray) -> np.ndarray:
         """Outer product of per-observation scores, ``sum_i s_i s_i'``."""
         S = self.scores_obs(theta)
