@@ -19,7 +19,6 @@ import pandas as pd
 from scipy import stats
 from scipy.linalg import qr
 
-from ..autodiff import derivatives
 from ..autodiff.derivatives import classify_stationary_point
 from .covariance import RTOL, describe_direction
 
