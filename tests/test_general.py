@@ -270,7 +270,7 @@ Y = np.array([1.0, 2.0, 3.0])
     (dict(loglik_obs=_ok, data=pd.DataFrame({"y": Y}), params={"m": 0.0}, cluster="g"),
      "cluster column 'g'"),
     (dict(loglik_obs=_ok, data=pd.DataFrame({"y": Y}), params={"m": 0.0}, missing="keep"),
-     "'missing' must be"),
+     "'missing' option must be"),
     (dict(loglik_obs=_ok, data=Y, params={"m": 0.0}, sample=4), "'sample' of a Likelihood"),
 ])
 def test_specification_errors(kwargs, match):

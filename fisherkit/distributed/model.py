@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exceptions import DataError, SpecificationError
+from ..validation import MISSING, check_choice
 from ..models.expected import ExpectedInformation
 from ..models.family import Family
 from ..models.index_model import Model
@@ -383,8 +384,7 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
     then ``fk.fit(..., data=ddf, client=client)`` (or ``client="tcp://host:8786"``).
     """
     from dask import delayed
-    if missing not in ("drop", "raise"):
-        raise SpecificationError(f"The 'missing' option must be 'drop' or 'raise'; got {missing!r}.")
+    check_choice("missing", missing, MISSING)
     client = _client_for(client)
     frame = _read(data)
     lhs, formula_parts = parts.formula_variables(formula, family)

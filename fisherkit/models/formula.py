@@ -15,6 +15,7 @@ import pandas as pd
 from formulaic import Formula, model_matrix
 
 from ..exceptions import DataError, SpecificationError
+from ..validation import MISSING, check_choice
 from .family import Family
 from .parameters import Predictor
 
@@ -226,8 +227,7 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"'data' must be a pandas DataFrame; got {type(data).__name__}.")
-    if missing not in ("drop", "raise"):
-        raise SpecificationError(f"The 'missing' option must be 'drop' or 'raise'; got {missing!r}.")
+    check_choice("missing", missing, MISSING)
     if not isinstance(formula, str) or "~" not in formula:
         raise SpecificationError(f"The formula must read 'outcome ~ terms'; got {formula!r}.")
     lhs, rhs = (part.strip() for part in formula.split("~", 1))

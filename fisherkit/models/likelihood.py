@@ -29,6 +29,7 @@ from ..autodiff import derivatives
 from ..autodiff.derivatives import classify_stationary_point
 from ..exceptions import (ConvergenceWarning, DataError, SaddlePointWarning,
                          SpecificationError, user_stacklevel)
+from ..validation import MISSING, check_choice
 from .expected import ExpectedInformation, monte_carlo_information
 from .parameters import CONSTRAINTS, Scalar
 
@@ -135,8 +136,7 @@ def _prepare_data(data, missing: str, cluster):
         if type(data) is dict:
             data = {key: _column_major(value) for key, value in data.items()}
         return data, 0, None, None if cluster is None else np.asarray(cluster)
-    if missing not in ("drop", "raise"):
-        raise SpecificationError(f"The 'missing' must be 'drop' or 'raise'; got {missing!r}.")
+    check_choice("missing", missing, MISSING)
     if isinstance(cluster, str):
         if cluster not in data.columns:
             raise DataError(f"The cluster column {cluster!r} is not in the data.")
