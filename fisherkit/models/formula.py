@@ -228,6 +228,60 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"'data' must be a pandas DataFrame; got {type(data).__name__}.")
     check_choice("missing", missing, MISSING)
+    lhs, main, rhs_of = _split_formula(formula, family)
+    used = _used_columns([lhs, *rhs_of.values()], data)
+    extras = _extra_columns(family, data, aux_columns, offset, cluster)
+    # Designs of plain numeric columns are built first, on all rows, with the extremes of
+    # their columns, which tell at once whether any value is missing or infinite.
+    plain = {key: _plain_design(part, data, family.drop_intercept and key == main)
+             for key, part in rhs_of.items()}
+    na, infinite = _incomplete_rows(data, used, lhs, rhs_of, plain, extras)
+    frame = data
+    if na.any():
+        if missing == "raise":
+            bad = [name for name in used if data[name].isna().any()]
+            bad += [name for name, col in extras.items() if col.isna().any()]
+            raise DataError(f"Missing values in column(s) {bad}, first at row "
+                            f"{data.index[np.argmax(na)]!r} (missing='raise').")
+        frame = data.loc[~na, used]
+        extras = {k: v[~na] for k, v in extras.items()}
+        plain = {k: None if b is None else (_rows(b[0], ~na), b[1], b[2], None)
+                 for k, b in plain.items()}
+    for name, bad in infinite.items():
+        raise DataError(f"The column {name!r} holds infinite values, first at row "
+                        f"{data.index[np.argmax(bad)]!r}; remove or recode them.")
+    y, levels = _outcome(lhs, frame, family)
+    designs, names, specs = {}, {}, {}
+    for key, part in rhs_of.items():
+        built = plain[key] or _formulaic_design(part, frame, family.drop_intercept and key == main,
+                                                key)
+        X, cols, spec, summary = built
+        if check_design:
+            _check_design(X, cols, key, summary)
+        designs[key], specs[key] = X, spec
+        names[key] = cols if key == main else tuple(f"{key}:{c}" for c in cols)
+
+    n = len(frame)
+    aux = {k: extras[k].to_numpy(dtype=float) for k in family.aux if k in extras}
+    for key, make in family.default_aux.items():
+        aux.setdefault(key, make(n))
+    family.check_support(y, aux, lhs)
+    n_params = sum(X.shape[1] for X in designs.values()) + len(family.params) - len(rhs_of)
+    if check_design and n <= n_params:
+        raise DataError(f"{n} usable rows for at least {n_params} parameters; the model needs more "
+                        "rows than parameters.")
+    offsets = {k: None for k in rhs_of}
+    if "offset" in extras:
+        offsets[main] = extras["offset"].to_numpy(dtype=float)
+    clusters = extras["cluster"].to_numpy() if "cluster" in extras else None
+    return ModelData(y=y, designs=designs, column_names=names, offsets=offsets, aux=aux,
+                     levels=levels, outcome=lhs, n_dropped=int(na.sum()), index=frame.index,
+                     cluster=clusters, specs=specs)
+
+
+def _split_formula(formula: str, family: Family):
+    """The outcome expression, the predictor taking the formula's right-hand side, and the
+    right-hand side of every predictor (its own formula, or an intercept alone)."""
     if not isinstance(formula, str) or "~" not in formula:
         raise SpecificationError(f"The formula must read 'outcome ~ terms'; got {formula!r}.")
     lhs, rhs = (part.strip() for part in formula.split("~", 1))
@@ -235,15 +289,23 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     main = next((k for k in predictors if family.params[k].formula is None), None)
     rhs_of = {k: (rhs if k == main else (family.params[k].formula or "1").lstrip("~ ").strip()
                   or "1") for k in predictors}
+    return lhs, main, rhs_of
 
+
+def _used_columns(parts: list[str], data: pd.DataFrame) -> list[str]:
+    """The data columns the formula parts use, each once, in order of first use."""
     used: list[str] = []
-    for part in [lhs, *rhs_of.values()]:
+    for part in parts:
         for var in sorted(Formula(part if part else "1").required_variables, key=str):
             name = str(var)
             if name not in data.columns:
                 raise DataError(f"The formula uses {name!r}, which is not a column of the data.")
             used.append(name)
-    used = list(dict.fromkeys(used))
+    return list(dict.fromkeys(used))
+
+
+def _extra_columns(family: Family, data: pd.DataFrame, aux_columns: dict, offset, cluster):
+    """The family's extra data, the offset and the cluster labels as Series on the rows."""
     extras = {}
     for key in family.aux:
         if aux_columns.get(key) is not None:
@@ -257,11 +319,12 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
         extras["offset"] = _as_column(offset, data, "offset")
     if cluster is not None:
         extras["cluster"] = _as_column(cluster, data, "cluster")
+    return extras
 
-    # Designs of plain numeric columns are built first, on all rows, with the extremes of
-    # their columns, which tell at once whether any value is missing or infinite.
-    plain = {key: _plain_design(part, data, family.drop_intercept and key == main)
-             for key, part in rhs_of.items()}
+
+def _incomplete_rows(data, used, lhs, rhs_of, plain, extras):
+    """Rows with a missing value in a used column, and per column the rows holding an
+    infinite value; columns already read into a plain design are judged from it."""
     other_vars = {str(v) for key, part in rhs_of.items() if plain[key] is None
                   for v in Formula(part).required_variables}
     other_vars |= {str(v) for v in Formula(lhs if lhs else "1").required_variables}
@@ -280,59 +343,21 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
                     infinite[name] = np.isinf(values)
         else:
             na |= col.isna().to_numpy()
-    for key, built in plain.items():
+    for built in plain.values():
         if built is not None and not (np.all(np.isfinite(built[3][0]))
                                       and np.all(np.isfinite(built[3][1]))):
             X, cols = built[0], built[1]
             na |= np.isnan(X).any(axis=1)
             for j in np.flatnonzero(np.isinf(X).any(axis=0)):
                 infinite.setdefault(cols[j], np.isinf(X[:, j]))
-    frame = data
-    if na.any():
-        if missing == "raise":
-            bad = [name for name in used if data[name].isna().any()]
-            bad += [name for name, col in extras.items() if col.isna().any()]
-            raise DataError(f"Missing values in column(s) {bad}, first at row "
-                            f"{data.index[np.argmax(na)]!r} (missing='raise').")
-        frame = data.loc[~na, used]
-        extras = {k: v[~na] for k, v in extras.items()}
-        plain = {k: None if b is None else (_rows(b[0], ~na), b[1], b[2], None)
-                 for k, b in plain.items()}
-    for name, bad in infinite.items():
-        raise DataError(f"The column {name!r} holds infinite values, first at row "
-                        f"{data.index[np.argmax(bad)]!r}; remove or recode them.")
-    n = len(frame)
+    return na, infinite
 
+
+def _outcome(lhs: str, frame: pd.DataFrame, family: Family):
+    """The outcome as the family codes it (a column, or an expression of columns)."""
     if lhs in frame.columns:
-        y, levels = family.prepare_outcome(frame[lhs], lhs)
-    else:
-        outcome = model_matrix(lhs, frame, na_action="ignore")
-        if outcome.shape[1] != 1:
-            raise DataError(f"The outcome {lhs!r} must be a single numeric column.")
-        y, levels = family.prepare_outcome(pd.Series(outcome.to_numpy()[:, 0], index=frame.index), lhs)
-
-    designs, names, specs = {}, {}, {}
-    for key, part in rhs_of.items():
-        built = plain[key] or _formulaic_design(part, frame, family.drop_intercept and key == main,
-                                                key)
-        X, cols, spec, summary = built
-        if check_design:
-            _check_design(X, cols, key, summary)
-        designs[key], specs[key] = X, spec
-        names[key] = cols if key == main else tuple(f"{key}:{c}" for c in cols)
-
-    aux = {k: extras[k].to_numpy(dtype=float) for k in family.aux if k in extras}
-    for key, make in family.default_aux.items():
-        aux.setdefault(key, make(n))
-    family.check_support(y, aux, lhs)
-    n_params = sum(X.shape[1] for X in designs.values()) + len(family.params) - len(predictors)
-    if check_design and n <= n_params:
-        raise DataError(f"{n} usable rows for at least {n_params} parameters; the model needs more "
-                        "rows than parameters.")
-    offsets = {k: None for k in predictors}
-    if "offset" in extras:
-        offsets[main] = extras["offset"].to_numpy(dtype=float)
-    clusters = extras["cluster"].to_numpy() if "cluster" in extras else None
-    return ModelData(y=y, designs=designs, column_names=names, offsets=offsets, aux=aux,
-                     levels=levels, outcome=lhs, n_dropped=int(na.sum()), index=frame.index,
-                     cluster=clusters, specs=specs)
+        return family.prepare_outcome(frame[lhs], lhs)
+    outcome = model_matrix(lhs, frame, na_action="ignore")
+    if outcome.shape[1] != 1:
+        raise DataError(f"The outcome {lhs!r} must be a single numeric column.")
+    return family.prepare_outcome(pd.Series(outcome.to_numpy()[:, 0], index=frame.index), lhs)
