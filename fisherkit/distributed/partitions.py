@@ -25,7 +25,7 @@ from formulaic import Formula
 
 from ..exceptions import DataError, SpecificationError
 from ..models.family import Family
-from ..models.formula import ModelData, build_data
+from ..models.formula import ModelData, build_data, check_constant_columns, check_enough_rows
 from ..models.index_model import Model
 from ..models.parameters import Predictor
 
@@ -273,13 +273,8 @@ def check_whole_design(summaries: list[dict], names: dict, n_params: int) -> Non
     for key, cols in names.items():
         lo = np.min([s["columns"][key][0] for s in summaries], axis=0)
         hi = np.max([s["columns"][key][1] for s in summaries], axis=0)
-        constant = np.flatnonzero(lo == hi)
         plain = [c.split(":", 1)[1] if ":" in c and c.startswith(f"{key}:") else c for c in cols]
-        if len(constant) > 1 or (len(constant) == 1 and "Intercept" in plain
-                                 and plain[constant[0]] != "Intercept"):
-            offenders = [plain[j] for j in constant if plain[j] != "Intercept"]
-            raise DataError(f"The column(s) {offenders} of the {key!r} design are constant and "
-                            "so confounded with the intercept; drop them.")
+        check_constant_columns(lo, hi, plain, key)
         seen = {}
         for j in range(len(cols)):
             fingerprint = tuple(s["columns"][key][2][j] for s in summaries if s["n_obs"])
@@ -287,7 +282,4 @@ def check_whole_design(summaries: list[dict], names: dict, n_params: int) -> Non
                 raise DataError(f"The columns {plain[seen[fingerprint]]!r} and {plain[j]!r} of "
                                 f"the {key!r} design are identical; drop one.")
             seen[fingerprint] = j
-    n = sum(s["n_obs"] for s in summaries)
-    if n <= n_params:
-        raise DataError(f"{n} usable rows for at least {n_params} parameters; the model needs more "
-                        "rows than parameters.")
+    check_enough_rows(sum(s["n_obs"] for s in summaries), n_params)

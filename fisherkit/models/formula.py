@@ -19,7 +19,7 @@ from ..validation import MISSING, check_choice
 from .family import Family
 from .parameters import Predictor
 
-__all__ = ["ModelData", "build_data"]
+__all__ = ["ModelData", "build_data", "check_constant_columns", "check_enough_rows"]
 
 
 @dataclass(frozen=True)
@@ -101,14 +101,7 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str, summary=Non
     if X.shape[1] == 0:
         return
     lo, hi, proj = _design_summary(X) if summary is None else summary
-    constant = np.flatnonzero(lo == hi)
-    if len(constant) > 1 or (len(constant) == 1 and "Intercept" in names
-                             and names[constant[0]] != "Intercept"):
-        offenders = [names[j] for j in constant if names[j] != "Intercept"]
-        raise DataError(
-            f"The column(s) {offenders} of the {block!r} design are constant and so confounded "
-            "with the intercept; drop them."
-        )
+    check_constant_columns(lo, hi, names, block)
     # equal columns have equal projections on a random vector (up to rounding in the
     # summation order); confirm candidates exactly
     order = np.argsort(proj)
@@ -120,6 +113,26 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str, summary=Non
                 f"The columns {names[a]!r} and {names[b]!r} of the {block!r} design are "
                 "identical; drop one."
             )
+
+
+def check_constant_columns(lo: np.ndarray, hi: np.ndarray, names, block: str) -> None:
+    """Refuse design columns that are constant (minimum ``lo`` equal to maximum ``hi``)
+    beside an intercept, or several constant columns: they are not identified."""
+    constant = np.flatnonzero(lo == hi)
+    if len(constant) > 1 or (len(constant) == 1 and "Intercept" in names
+                             and names[constant[0]] != "Intercept"):
+        offenders = [names[j] for j in constant if names[j] != "Intercept"]
+        raise DataError(
+            f"The column(s) {offenders} of the {block!r} design are constant and so confounded "
+            "with the intercept; drop them."
+        )
+
+
+def check_enough_rows(n: int, n_params: int) -> None:
+    """Refuse a model with no more usable rows than parameters."""
+    if n <= n_params:
+        raise DataError(f"{n} usable rows for at least {n_params} parameters; the model needs more "
+                        "rows than parameters.")
 
 
 def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
@@ -267,9 +280,8 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
         aux.setdefault(key, make(n))
     family.check_support(y, aux, lhs)
     n_params = sum(X.shape[1] for X in designs.values()) + len(family.params) - len(rhs_of)
-    if check_design and n <= n_params:
-        raise DataError(f"{n} usable rows for at least {n_params} parameters; the model needs more "
-                        "rows than parameters.")
+    if check_design:
+        check_enough_rows(n, n_params)
     offsets = {k: None for k in rhs_of}
     if "offset" in extras:
         offsets[main] = extras["offset"].to_numpy(dtype=float)
