@@ -20,9 +20,9 @@ from .exceptions import (
 from .models.family import Family
 from .fitting import fit
 from .flows import Flow
-from .models.likelihood import Array, Likelihood, fit_likelihood
+from .models.likelihood import Likelihood, fit_likelihood
 from .inference.hypothesis_tests import NestingWarning, lr_test, score_test, wald_test
-from .models.parameters import CutPoints, Predictor, Scalar
+from .models.parameters import Array, CutPoints, Predictor, Scalar
 from .results import FitResult
 from .inference.profile import OpenIntervalWarning
 from .inference.reparam import DeltaMethodWarning, Reparameterized

@@ -2,7 +2,7 @@
 
 from .family import Family
 from .index_model import Model
-from .likelihood import Array, Likelihood
-from .parameters import CutPoints, Predictor, Scalar
+from .likelihood import Likelihood
+from .parameters import Array, CutPoints, Predictor, Scalar
 
 __all__ = ["Family", "Model", "Array", "Likelihood", "CutPoints", "Predictor", "Scalar"]

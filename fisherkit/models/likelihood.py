@@ -8,9 +8,8 @@ one forward-mode pass per parameter (``O(n p)`` memory). A :class:`Likelihood` o
 same methods as :class:`fisherkit.models.index_model.Model`, so every optimizer and :class:`FitResult`
 (summary, covariances, curvature) works on it unchanged.
 
-For the expected information, a general model counts as one observation (the whole data
-set) whose "linear predictors" are the parameters themselves: Monte Carlo over data sets
-drawn by the user's ``sample`` is then the expectation of minus the Hessian.
+Its expected information is the mean of minus the Hessian over data sets drawn by the
+user's ``sample`` (Monte Carlo, with its standard error).
 """
 
 from __future__ import annotations
@@ -31,36 +30,9 @@ from ..exceptions import (ConvergenceWarning, DataError, SaddlePointWarning,
                          SpecificationError, user_stacklevel)
 from ..validation import MISSING, check_choice
 from .expected import ExpectedInformation, monte_carlo_information
-from .parameters import CONSTRAINTS, Scalar
+from .parameters import CONSTRAINTS, check_start_value, declare, element_names
 
-__all__ = ["Array", "Likelihood", "fit_likelihood"]
-
-
-@dataclass(frozen=True, eq=False)
-class Array:
-    """An array-valued parameter of a :class:`Likelihood` (a vector of means, a weight matrix).
-
-    Parameters
-    ----------
-    start : array-like
-        Starting values on the natural scale; their shape is the parameter's shape.
-    constraint : {"real", "positive", "unit_interval"}
-        Applied elementwise, by reparameterization (log or logit working scale).
-
-    Examples
-    --------
-    >>> Array([1.0, 2.0], "positive").start
-    array([1., 2.])
-    """
-
-    start: Any
-    constraint: str = "real"
-
-    def __post_init__(self):
-        if self.constraint not in CONSTRAINTS:
-            raise SpecificationError(
-                f"Unknown constraint {self.constraint!r}; choose one of {sorted(CONSTRAINTS)}.")
-        object.__setattr__(self, "start", np.array(self.start, dtype=float))
+__all__ = ["Likelihood", "fit_likelihood"]
 
 
 @dataclass(frozen=True)
@@ -73,37 +45,6 @@ class _Block:
     names: tuple
     working_names: tuple
     start_natural: np.ndarray = field(repr=False)
-
-
-def _declare(key: str, spec) -> tuple[tuple, str, np.ndarray]:
-    """Shape, constraint and natural start of one declared parameter."""
-    if isinstance(spec, Scalar):
-        default = {"real": 0.0, "positive": 1.0, "unit_interval": 0.5}[spec.constraint]
-        return (), spec.constraint, np.array(default if spec.start is None else spec.start, float)
-    if isinstance(spec, Array):
-        return spec.start.shape, spec.constraint, spec.start
-    if isinstance(spec, (int, float, np.ndarray, list, tuple)) and not isinstance(spec, bool):
-        start = np.array(spec, dtype=float)
-        return start.shape, "real", start
-    raise SpecificationError(f"The parameter {key!r} must be a number, an array of starting "
-                             f"values, fk.Scalar or fk.Array; got {type(spec).__name__}.")
-
-
-def _element_names(key: str, shape: tuple) -> list[str]:
-    if shape == ():
-        return [key]
-    return [f"{key}[{','.join(map(str, i))}]" for i in np.ndindex(*shape)]
-
-
-def _check_start(key: str, constraint: str, value: np.ndarray) -> None:
-    ok = np.isfinite(value)
-    if constraint == "positive":
-        ok &= value > 0
-    elif constraint == "unit_interval":
-        ok &= (value > 0) & (value < 1)
-    if not np.all(ok):
-        raise SpecificationError(f"The starting value of {key!r} must be finite and "
-                                 f"{constraint.replace('_', ' ')}; got {value.tolist()}.")
 
 
 @dataclass(frozen=True)
@@ -174,7 +115,7 @@ class Likelihood:
         copy of those that are not; the same values, with faster derivatives).
     params : mapping, optional
         Name to declaration: a number or an array (an unconstrained parameter starting
-        there), :class:`fisherkit.Scalar` or :class:`Array` (constrained, estimated on the log
+        there), :class:`fisherkit.Scalar` or :class:`fisherkit.Array` (constrained, estimated on the log
         or logit scale and reported on the natural one).
     start, names : array-like and sequence of str, optional
         A flat unconstrained parameter vector and its names (``theta[0]``, ... by default).
@@ -230,9 +171,9 @@ class Likelihood:
             raise SpecificationError("The 'sample' of a Likelihood must be callable.")
         blocks, at = [], 0
         for key, spec in params.items():
-            shape, constraint, natural = _declare(key, spec)
-            _check_start(key, constraint, natural)
-            elements = names if self._flat else _element_names(key, shape)
+            shape, constraint, natural = declare(key, spec)
+            check_start_value(key, constraint, natural)
+            elements = names if self._flat else element_names(key, shape)
             label = CONSTRAINTS[constraint].working_label
             blocks.append(_Block(key, shape, constraint, at, at + natural.size, tuple(elements),
                                  tuple(label.format(e) for e in elements), natural))

@@ -1,6 +1,7 @@
 """Parameter declarations: linear predictors, constrained scalars and ordered cut points.
 
-A family declares its distribution parameters with these. Constraints are imposed by
+A family declares its distribution parameters with the first three; a
+:class:`fisherkit.Likelihood` its own with numbers, :class:`Scalar` and :class:`Array`. Constraints are imposed by
 reparameterization, never by clipping: the optimizer works on an unconstrained *working*
 scale (``log sigma``, ``logit p``, log gaps between cut points) and results are reported on
 the *natural* scale with delta-method standard errors.
@@ -9,6 +10,7 @@ the *natural* scale with delta-method standard errors.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import autograd.numpy as anp
 import numpy as np
@@ -17,7 +19,8 @@ from ..exceptions import SpecificationError
 from .links import Link, get_link
 from ..autodiff.primitives import log_sigmoid
 
-__all__ = ["Predictor", "Scalar", "CutPoints", "CONSTRAINTS"]
+__all__ = ["Predictor", "Scalar", "CutPoints", "Array", "CONSTRAINTS", "declare", "element_names",
+           "check_start_value"]
 
 
 @dataclass(frozen=True)
@@ -125,3 +128,63 @@ class CutPoints:
     def to_working(cuts):
         cuts = np.asarray(cuts, dtype=float)
         return np.concatenate([cuts[:1], np.log(np.diff(cuts))])
+
+
+@dataclass(frozen=True, eq=False)
+class Array:
+    """An array-valued parameter of a :class:`Likelihood` (a vector of means, a weight matrix).
+
+    Parameters
+    ----------
+    start : array-like
+        Starting values on the natural scale; their shape is the parameter's shape.
+    constraint : {"real", "positive", "unit_interval"}
+        Applied elementwise, by reparameterization (log or logit working scale).
+
+    Examples
+    --------
+    >>> Array([1.0, 2.0], "positive").start
+    array([1., 2.])
+    """
+
+    start: Any
+    constraint: str = "real"
+
+    def __post_init__(self):
+        if self.constraint not in CONSTRAINTS:
+            raise SpecificationError(
+                f"Unknown constraint {self.constraint!r}; choose one of {sorted(CONSTRAINTS)}.")
+        object.__setattr__(self, "start", np.array(self.start, dtype=float))
+
+
+def declare(key: str, spec) -> tuple[tuple, str, np.ndarray]:
+    """Shape, constraint and natural start of one parameter declared to a ``Likelihood``."""
+    if isinstance(spec, Scalar):
+        default = {"real": 0.0, "positive": 1.0, "unit_interval": 0.5}[spec.constraint]
+        return (), spec.constraint, np.array(default if spec.start is None else spec.start, float)
+    if isinstance(spec, Array):
+        return spec.start.shape, spec.constraint, spec.start
+    if isinstance(spec, (int, float, np.ndarray, list, tuple)) and not isinstance(spec, bool):
+        start = np.array(spec, dtype=float)
+        return start.shape, "real", start
+    raise SpecificationError(f"The parameter {key!r} must be a number, an array of starting "
+                             f"values, fk.Scalar or fk.Array; got {type(spec).__name__}.")
+
+
+def element_names(key: str, shape: tuple) -> list[str]:
+    """``key`` for a scalar, ``key[i,j]`` for each element of an array parameter."""
+    if shape == ():
+        return [key]
+    return [f"{key}[{','.join(map(str, i))}]" for i in np.ndindex(*shape)]
+
+
+def check_start_value(key: str, constraint: str, value: np.ndarray) -> None:
+    """Refuse a starting value outside its constraint."""
+    ok = np.isfinite(value)
+    if constraint == "positive":
+        ok &= value > 0
+    elif constraint == "unit_interval":
+        ok &= (value > 0) & (value < 1)
+    if not np.all(ok):
+        raise SpecificationError(f"The starting value of {key!r} must be finite and "
+                                 f"{constraint.replace('_', ' ')}; got {value.tolist()}.")
