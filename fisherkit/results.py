@@ -9,7 +9,9 @@ the working-to-natural map (the delta method).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -249,6 +251,34 @@ class FitResult:
         natural[touched, :] = np.nan
         natural[:, touched] = np.nan
         return as_frame(natural, self.names)
+
+    @property
+    def cov_working(self) -> pd.DataFrame:
+        """Covariance of ``theta`` by working name (a copy; NaN where the data do not identify
+        a parameter); ``cov`` is ``J cov_working J'``, ``J = d natural / d working``.
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="normal")
+        >>> list(res.cov_working.columns)
+        ['Intercept', 'GPA', 'log(sigma)']
+        """
+        return as_frame(self._cov_working.copy(), self.model.working_names)
+
+    @property
+    def expected_options(self) -> Mapping:
+        """The options of the expected information given to :meth:`with_cov` (``method``,
+        ``draws``, ``seed``), read-only; empty for the defaults.
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
+        >>> dict(res.with_cov("expected", method="exact").expected_options)
+        {'method': 'exact'}
+        """
+        return MappingProxyType(self._expected_options)
 
     @property
     def se(self) -> pd.Series:

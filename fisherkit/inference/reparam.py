@@ -296,7 +296,7 @@ class Reparameterized:
                 f"singular along {describe_direction(null, list(estimate.index))}.")
         self._result, self.names, self._values = result, tuple(out_names), values
         self._J, self._Jinv = J, np.linalg.inv(J)
-        self._cov = carry_cov(J, result._cov.to_numpy())
+        self._cov = carry_cov(J, result.cov.to_numpy())
         self.loglik, self.n_obs, self.cov_type = result.loglik, result.n_obs, result.cov_type
         object.__setattr__(self, "_frozen", True)
 
@@ -391,7 +391,7 @@ def jeffreys(result, theta=None) -> float:
 
     model = result.model
     working = np.asarray(result.theta, dtype=float) if theta is None else _to_working(model, theta)
-    info = model.expected_information(working, **result._expected_options).matrix
+    info = model.expected_information(working, **result.expected_options).matrix
     sign, logdet = np.linalg.slogdet(0.5 * (info + info.T))
     if sign <= 0:
         warnings.warn("The expected information is singular or not positive definite here, "
@@ -419,7 +419,8 @@ def summary_scales(result, alpha: float = 0.05) -> pd.DataFrame:
     ('sigma', 'working')
     """
     natural, model = result.summary(alpha), result.model
-    working = summary_frame(result.theta, result._cov_working, model.working_names, alpha)
+    working = summary_frame(result.theta, result.cov_working.to_numpy(), model.working_names,
+                            alpha)
     rows, index = [], []
     for i, (name, label) in enumerate(zip(model.names, model.working_names)):
         rows.append([name, *natural.iloc[i].tolist()])
