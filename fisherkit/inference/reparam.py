@@ -25,7 +25,7 @@ from scipy import stats
 
 from ..autodiff import derivatives
 from ..exceptions import FisherkitWarning, SingularInformationWarning, SpecificationError, user_stacklevel
-from .covariance import as_frame, describe_direction
+from .covariance import as_frame, carry_cov, describe_direction
 from .profile import to_working
 
 __all__ = ["ParameterMap", "DeltaMethodWarning", "delta_method", "Reparameterized",
@@ -93,17 +93,6 @@ def _output_names(name, size: int, keys, func) -> list[str]:
         raise SpecificationError(f"The function returns {size} value(s) but {len(names)} "
                                  f"name(s) were given: {names}.")
     return names
-
-
-def carry_cov(J: np.ndarray, cov: np.ndarray) -> np.ndarray:
-    """``J cov J'`` where NaN marks unidentified parameters: an output touching one is NaN,
-    the others are unaffected (a NaN times a zero derivative would otherwise spread)."""
-    unknown = np.isnan(np.diag(cov))
-    out = J @ np.where(np.isnan(cov), 0.0, cov) @ J.T
-    touched = (np.abs(J[:, unknown]) > 0).any(axis=1)
-    out[touched, :] = np.nan
-    out[:, touched] = np.nan
-    return out
 
 
 def evaluate(func: Callable, estimate: pd.Series, name=None):
