@@ -44,8 +44,9 @@ class FitResult:
     flags : frozenset of str
         Numerical trouble seen: ``"not_converged"``, ``"singular_information"``,
         ``"saddle"``, ``"separation"``.
-    expected_options : mapping
-        How the expected information is computed (``method``, ``draws``, ``seed``).
+    expected_options, expected_information
+        How the expected information is computed (``method``, ``draws``, ``seed``), and
+        the expected information itself with how it was obtained.
     model, theta, optimize_result, method, formula, cov_type
         The model, the working-scale estimate, the optimizer's outcome, the fit's settings.
 
@@ -191,6 +192,21 @@ class FitResult:
         {'method': 'exact'}
         """
         return MappingProxyType(self._covariance.expected_options)
+
+    @property
+    def expected_information(self):
+        """The expected information on the working scale with how it was obtained (its
+        ``method``, and ``mc_se`` and ``draws`` for Monte Carlo): an
+        :class:`fisherkit.models.expected.ExpectedInformation` for ``expected_options``.
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
+        >>> res.expected_information.method
+        'closed'
+        """
+        return self._covariance.information.expected(self.expected_options)
 
     @property
     def se(self) -> pd.Series:

@@ -87,6 +87,19 @@ def test_expected_options_are_the_fits_and_read_only(logit):
         view.expected_options["method"] = "monte_carlo"
 
 
+def test_expected_information_says_how_it_was_obtained_and_is_shared(logit):
+    info = logit.expected_information
+    assert info.method == "closed" and info.mc_se is None
+    assert logit.with_cov("HC0").expected_information is info
+    np.testing.assert_array_equal(info.matrix,
+                                  logit.information("expected", scale="working").to_numpy())
+    mc = logit.with_cov("expected", method="monte_carlo", draws=50, seed=1)
+    assert mc.expected_information.method == "monte_carlo"
+    assert mc.expected_information.draws == 50 and mc.expected_information.mc_se is not None
+    np.testing.assert_array_equal(mc.expected_information.matrix,
+                                  mc.information("expected", scale="working").to_numpy())
+
+
 def test_a_result_is_immutable(logit):
     with pytest.raises(AttributeError, match="FitResult is immutable; use with_cov"):
         logit.cov_type = "HC0"
