@@ -136,5 +136,5 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
                           "maximum; try other starting values.", SaddlePointWarning, stacklevel=user_stacklevel())
     result = FitResult(model, opt.theta, optimize_result=opt, method=method, formula=formula,
                        cov_type=cov, flags=flags, hessian=opt.hessian)
-    _ = result._cov  # an information that cannot be inverted warns here, at the fit
+    _ = result.flags  # an information that cannot be inverted warns here, at the fit
     return result

@@ -99,7 +99,7 @@ def test_negative_binomial_exact_expected_and_fisher_scoring(data):
     memory = fk.fit(formula, data=df, family="negbin", cluster="firm")
     on_dask = fk.fit(formula, data=ddf, family="negbin", cluster="firm")
     assert_same_fit(memory, on_dask)
-    assert on_dask.with_cov("expected")._expected.method == "exact"
+    assert on_dask.with_cov("expected").expected_information.method == "exact"
     scoring = fk.fit("count ~ x + z", data=ddf, family="poisson", method="fisher_scoring")
     np.testing.assert_allclose(scoring.params, fk.fit("count ~ x + z", data=df,
                                                       family="poisson").params, rtol=1e-8)

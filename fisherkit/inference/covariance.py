@@ -1,4 +1,11 @@
-"""Information matrices and their inversion into covariances, with honest failure.
+"""Covariances of a fit: the kinds, the information they share, and honest inversion.
+
+A fit's covariance is the inverse of one information matrix (observed, expected, OPG) or a
+sandwich ``B^-1 M B^-1`` with minus the Hessian as bread. :class:`InformationCache` computes
+each information matrix of a fit once, for every ``with_cov`` view of it; :class:`Covariance`
+is one kind of covariance on the working scale and, carried through the Jacobian of the
+working-to-natural map, on the natural scale. Models are reached only through
+:class:`fisherkit.models.protocol.LikelihoodModel`.
 
 An information matrix is inverted after Jacobi scaling (``D^-1/2 I D^-1/2``, which makes the
 check scale-free: a badly scaled but well-identified model passes, two collinear columns do
@@ -10,14 +17,28 @@ get NaN variances, and the rest of the covariance is the inverse on the identifi
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import SingularInformationWarning, user_stacklevel
+from ..exceptions import SingularInformationWarning, SpecificationError, user_stacklevel
+from ..models.protocol import LikelihoodModel
 
-__all__ = ["invert_information", "describe_direction"]
+__all__ = ["COV_TYPES", "INFORMATION_COVS", "Covariance", "InformationCache", "as_frame",
+           "carry_cov", "describe_direction", "invert_information"]
 
+#: covariances that are the inverse of one information matrix: "observed" (minus the
+#: Hessian), "expected" (its expectation under the fitted model) and "opg" (the outer
+#: product of per-observation scores, BHHH)
+INFORMATION_COVS = ("observed", "expected", "opg")
+#: every covariance; the sandwich kinds take minus the Hessian as bread. Conventions:
+#: "sandwich" and "HC0" have no small-sample factor (Huber, 1967; White, 1980);
+#: "HC1" multiplies by n / (n - p), p counting every estimated parameter;
+#: "cluster" sums scores within clusters and multiplies by G / (G - 1), as Stata's
+#: vce(cluster) does for ML models (statsmodels' default also has (n - 1) / (n - p)).
+COV_TYPES = INFORMATION_COVS + ("sandwich", "HC0", "HC1", "cluster")
 #: eigenvalues of the scaled information below this fraction of the largest count as zero
 RTOL = 1e-12
 
@@ -116,3 +137,185 @@ def invert_information(info: np.ndarray, names, *, rtol: float = RTOL, warn: boo
 def as_frame(matrix: np.ndarray, names) -> pd.DataFrame:
     """A square matrix labelled by parameter name on both axes."""
     return pd.DataFrame(matrix, index=list(names), columns=list(names))
+
+
+def carry_cov(J: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """``J cov J'`` where NaN marks unidentified parameters: an output touching one is NaN,
+    the others are unaffected (a NaN times a zero derivative would otherwise spread).
+
+    Examples
+    --------
+    >>> cov = np.array([[1.0, np.nan], [np.nan, np.nan]])
+    >>> carry_cov(np.diag([2.0, 1.0]), cov)
+    array([[ 4., nan],
+           [nan, nan]])
+    """
+    unknown = np.isnan(np.diag(cov))
+    out = J @ np.where(np.isnan(cov), 0.0, cov) @ J.T
+    touched = (np.abs(J[:, unknown]) > 0).any(axis=1)
+    out[touched, :] = np.nan
+    out[:, touched] = np.nan
+    return out
+
+
+class InformationCache:
+    """The information matrices of one fit at its estimate, each computed on first use.
+
+    Every ``with_cov`` view of a fit holds a cache over the same ``store``, so another
+    covariance of the same fit never computes a matrix twice.
+
+    Parameters
+    ----------
+    model : LikelihoodModel
+    theta : ndarray
+        The estimate on the working scale.
+    hessian : ndarray, optional
+        The Hessian of the log-likelihood at ``theta``, when the optimizer has it.
+    store : dict, optional
+        Matrices computed so far, filled in place (a new dict by default).
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
+    >>> cache = InformationCache(res.model, res.theta)
+    >>> cache.matrix("opg").shape, sorted(cache.store)
+    ((2, 2), ['opg'])
+    """
+
+    def __init__(self, model: LikelihoodModel, theta: np.ndarray, *,
+                 hessian: np.ndarray | None = None, store: dict | None = None):
+        self.model, self.theta, self.hessian = model, theta, hessian
+        self.store = {} if store is None else store
+
+    def _shared(self, key, compute):
+        if key not in self.store:
+            self.store[key] = compute()
+        return self.store[key]
+
+    def observed(self) -> np.ndarray:
+        """Minus the Hessian of the log-likelihood (the optimizer's, when it gave one)."""
+        return self._shared("observed", lambda: -(self.hessian if self.hessian is not None
+                                                   else self.model.hessian(self.theta)))
+
+    def expected(self, options: Mapping | None = None):
+        """The :class:`fisherkit.models.expected.ExpectedInformation` for these options
+        (``method``, ``draws``, ``seed``), one per distinct set of options."""
+        options = dict(options or {})
+        key = ("expected", tuple(sorted(options.items())))
+        return self._shared(key, lambda: self.model.expected_information(self.theta, **options))
+
+    def opg(self) -> np.ndarray:
+        """The outer product of per-observation scores, ``sum_i s_i s_i'``."""
+        return self._shared("opg", lambda: self.model.opg(self.theta))
+
+    def matrix(self, kind: str, options: Mapping | None = None) -> np.ndarray:
+        """The information of ``kind`` (one of :data:`INFORMATION_COVS`) on the working scale."""
+        if kind == "observed":
+            return self.observed()
+        if kind == "expected":
+            return self.expected(options).matrix
+        if kind == "opg":
+            return self.opg()
+        raise SpecificationError(
+            f"Unknown information kind {kind!r}; choose 'observed', 'expected' or 'opg'.")
+
+
+class Covariance:
+    """One kind of covariance of a fit, on the working and the natural scale, computed lazily.
+
+    Parameters
+    ----------
+    model : LikelihoodModel
+    theta : ndarray
+        The estimate on the working scale.
+    kind : str
+        One of :data:`COV_TYPES` (their conventions are documented beside it).
+    cluster : array-like, optional
+        Cluster labels of the observations used in the fit; for ``"cluster"`` they default
+        to the model's (``model.data.cluster``).
+    expected_options : mapping, optional
+        ``method``, ``draws``, ``seed`` for the expected information.
+    information : InformationCache, optional
+        The fit's information matrices, shared with its other covariances.
+
+    Attributes
+    ----------
+    working : ndarray
+        The covariance of ``theta``; NaN in the rows and columns of parameters the data do
+        not identify.
+    problems : tuple of str
+        What made the inversion fail (empty when it did not); it warned once.
+    natural : ndarray
+        ``J working J'``, with ``J = model.natural_jacobian(theta)`` (the delta method).
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
+    >>> cov = Covariance(res.model, res.theta, "HC1")
+    >>> bool(np.allclose(cov.natural, res.with_cov("HC1").cov)), cov.problems
+    (True, ())
+    """
+
+    def __init__(self, model: LikelihoodModel, theta: np.ndarray, kind: str = "observed", *,
+                 cluster=None, expected_options: Mapping | None = None,
+                 information: InformationCache | None = None):
+        if kind not in COV_TYPES:
+            raise SpecificationError(f"Unknown cov {kind!r}; choose one of {list(COV_TYPES)}.")
+        if kind == "cluster":
+            cluster = model.data.cluster if cluster is None else np.asarray(cluster)
+            if cluster is None:
+                raise SpecificationError("cov='cluster' needs cluster= (a column or an array).")
+            if len(cluster) != model.n_obs:
+                raise SpecificationError(f"The cluster labels have {len(cluster)} values for "
+                                         f"{model.n_obs} observations used in the fit.")
+        self.model, self.theta, self.kind, self.cluster = model, theta, kind, cluster
+        self.expected_options = dict(expected_options or {})
+        self.information = InformationCache(model, theta) if information is None else information
+
+    def meat(self) -> tuple[np.ndarray, float]:
+        """The middle of the sandwich and its small-sample factor, for a sandwich kind."""
+        if self.kind in INFORMATION_COVS:
+            raise SpecificationError(f"The {self.kind!r} covariance is the inverse of one "
+                                     "information matrix: it has no sandwich meat.")
+        n, p = self.model.n_obs, self.model.n_params
+        if self.kind in ("sandwich", "HC0"):
+            return self.information.opg(), 1.0
+        if self.kind == "HC1":
+            return self.information.opg(), n / (n - p)
+        S = self.model.group_scores(self.theta, self.cluster)
+        G = S.shape[0]
+        if G < 2:
+            raise SpecificationError("Cluster-robust covariance needs at least two clusters.")
+        return S.T @ S, G / (G - 1.0)
+
+    @cached_property
+    def _inverse(self) -> tuple[np.ndarray, tuple[str, ...]]:
+        names = self.model.working_names
+        if self.kind in INFORMATION_COVS:
+            info = self.information.matrix(self.kind, self.expected_options)
+            cov, problems = invert_information(info, names)
+        else:
+            bread, problems = invert_information(self.information.observed(), names)
+            meat, factor = self.meat()
+            cov = factor * bread @ meat @ bread
+        return cov, tuple(problems)
+
+    @property
+    def working(self) -> np.ndarray:
+        return self._inverse[0]
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return self._inverse[1]
+
+    @cached_property
+    def jacobian(self) -> np.ndarray:
+        """``d natural / d working`` at the estimate."""
+        return self.model.natural_jacobian(self.theta)
+
+    @cached_property
+    def natural(self) -> np.ndarray:
+        # NaN marks parameters the data do not identify; carry_cov keeps them where they are
+        return carry_cov(self.jacobian, self.working)

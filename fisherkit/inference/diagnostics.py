@@ -118,7 +118,7 @@ def curvature_report(result, rtol: float = RTOL) -> CurvatureReport:
     >>> curvature_report(res).classification
     'maximum'
     """
-    info = result._observed_working
+    info = result.information("observed", scale="working").to_numpy()
     names = list(result.model.working_names)
     diag = np.abs(np.diag(info))
     d = np.sqrt(np.where(diag > 0, diag, 1.0))

@@ -30,7 +30,8 @@ from autograd import elementwise_grad
 
 from ..autodiff import derivatives
 from ..exceptions import SpecificationError
-from .reparam import carry_cov, summary_frame
+from .covariance import carry_cov
+from .reparam import summary_frame
 
 __all__ = ["marginal_effects", "AT", "METHODS"]
 
@@ -128,7 +129,7 @@ def marginal_effects(result, *, at: str = "overall", method: str = "dydx", dummy
         bad = [n for n, v, row in zip(names, values, J) if not (np.isfinite(v) and np.all(np.isfinite(row)))]
         raise SpecificationError(f"The marginal effects of {bad} are not finite at the estimate "
                                  "(a mean of zero under method='ey..', or an overflow).")
-    table = summary_frame(values, carry_cov(J, result._cov.to_numpy()), names, alpha)
+    table = summary_frame(values, carry_cov(J, result.cov.to_numpy()), names, alpha)
     table.attrs.update(at=at, method=method, cov_type=result.cov_type,
                        discrete=[block.names[j] for j in columns if is_dummy[j] or is_count[j]])
     return table

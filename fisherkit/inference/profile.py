@@ -107,7 +107,7 @@ class _Profiler:
         self.working_hat = float(self.theta_hat[self.index])
         # the Wald scale of the working coordinate, to size the first search steps
         with np.errstate(all="ignore"):
-            se = float(np.sqrt(result._cov_working[self.index, self.index]))
+            se = float(np.sqrt(result.cov_working.iloc[self.index, self.index]))
         self.se_working = se if np.isfinite(se) and se > 0 else 1.0
         # converged solutions by working value: each new value starts from the nearest one,
         # never from a far point where a saturated likelihood has no gradient to follow

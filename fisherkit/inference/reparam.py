@@ -25,7 +25,7 @@ from scipy import stats
 
 from ..autodiff import derivatives
 from ..exceptions import FisherkitWarning, SingularInformationWarning, SpecificationError, user_stacklevel
-from .covariance import as_frame, describe_direction
+from .covariance import as_frame, carry_cov, describe_direction
 
 __all__ = ["ParameterMap", "DeltaMethodWarning", "delta_method", "Reparameterized",
            "jeffreys", "summary_scales"]
@@ -92,17 +92,6 @@ def _output_names(name, size: int, keys, func) -> list[str]:
         raise SpecificationError(f"The function returns {size} value(s) but {len(names)} "
                                  f"name(s) were given: {names}.")
     return names
-
-
-def carry_cov(J: np.ndarray, cov: np.ndarray) -> np.ndarray:
-    """``J cov J'`` where NaN marks unidentified parameters: an output touching one is NaN,
-    the others are unaffected (a NaN times a zero derivative would otherwise spread)."""
-    unknown = np.isnan(np.diag(cov))
-    out = J @ np.where(np.isnan(cov), 0.0, cov) @ J.T
-    touched = (np.abs(J[:, unknown]) > 0).any(axis=1)
-    out[touched, :] = np.nan
-    out[:, touched] = np.nan
-    return out
 
 
 def evaluate(func: Callable, estimate: pd.Series, name=None):
@@ -295,7 +284,7 @@ class Reparameterized:
                 f"singular along {describe_direction(null, list(estimate.index))}.")
         self._result, self.names, self._values = result, tuple(out_names), values
         self._J, self._Jinv = J, np.linalg.inv(J)
-        self._cov = carry_cov(J, result._cov.to_numpy())
+        self._cov = carry_cov(J, result.cov.to_numpy())
         self.loglik, self.n_obs, self.cov_type = result.loglik, result.n_obs, result.cov_type
         object.__setattr__(self, "_frozen", True)
 
@@ -390,7 +379,7 @@ def jeffreys(result, theta=None) -> float:
 
     model = result.model
     working = np.asarray(result.theta, dtype=float) if theta is None else _to_working(model, theta)
-    info = model.expected_information(working, **result._expected_options).matrix
+    info = model.expected_information(working, **result.expected_options).matrix
     sign, logdet = np.linalg.slogdet(0.5 * (info + info.T))
     if sign <= 0:
         warnings.warn("The expected information is singular or not positive definite here, "
@@ -418,7 +407,8 @@ def summary_scales(result, alpha: float = 0.05) -> pd.DataFrame:
     ('sigma', 'working')
     """
     natural, model = result.summary(alpha), result.model
-    working = summary_frame(result.theta, result._cov_working, model.working_names, alpha)
+    working = summary_frame(result.theta, result.cov_working.to_numpy(), model.working_names,
+                            alpha)
     rows, index = [], []
     for i, (name, label) in enumerate(zip(model.names, model.working_names)):
         rows.append([name, *natural.iloc[i].tolist()])

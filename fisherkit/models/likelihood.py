@@ -473,5 +473,5 @@ def fit_likelihood(likelihood: Likelihood, *, method: str = "newton", cov: str =
                           stacklevel=user_stacklevel())
     result = FitResult(likelihood, opt.theta, optimize_result=opt, method=method,
                        formula=likelihood.name, cov_type=cov, flags=flags, hessian=opt.hessian)
-    _ = result._cov  # an information that cannot be inverted warns here, at the fit
+    _ = result.flags  # an information that cannot be inverted warns here, at the fit
     return result
