@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg.blas import dsyrk
 
-__all__ = ["weighted_cross", "weighted_gram", "gram_and_product", "ROW_BLOCK"]
+__all__ = ["weighted_cross", "weighted_gram", "gram_and_product", "unit_diagonal", "scaled_eigh",
+           "ROW_BLOCK"]
 
 #: rows per block of a row-major design: a block of 50 float64 columns (1.6 MB) stays in cache
 ROW_BLOCK = 4096
@@ -140,3 +141,41 @@ def weighted_cross(A: np.ndarray | None, w: np.ndarray, B: np.ndarray | None) ->
     for a in range(0, A.shape[0], ROW_BLOCK):
         out += A[a:a + ROW_BLOCK].T @ (B[a:a + ROW_BLOCK] * w[a:a + ROW_BLOCK, None])
     return out
+
+
+def unit_diagonal(A: np.ndarray, *, absolute: bool = True, tiny: float = 0.0):
+    """Jacobi scaling: ``(A / outer(d, d), d)`` with ``d`` the square roots of the diagonal.
+
+    The scaled matrix has a unit diagonal, so eigenvalue thresholds and condition numbers
+    no longer depend on the units of the parameters. Coordinates whose diagonal is at most
+    ``tiny`` (its absolute value, with ``absolute``; else the signed value, so that a
+    negative diagonal counts as none) are left unscaled.
+
+    Examples
+    --------
+    >>> S, d = unit_diagonal(np.array([[4.0, 2.0], [2.0, 9.0]]))
+    >>> S.round(4).tolist(), d.tolist()
+    ([[1.0, 0.3333], [0.3333, 1.0]], [2.0, 3.0])
+    """
+    diag = np.diag(A)
+    if absolute:
+        diag = np.abs(diag)
+    d = np.sqrt(np.where(diag > tiny, diag, 1.0))
+    return A / np.outer(d, d), d
+
+
+def scaled_eigh(A: np.ndarray, *, absolute: bool = True):
+    """Eigenvalues and eigenvectors of the Jacobi-scaled symmetric ``A`` (see
+    :func:`unit_diagonal`) and the scale ``d``: ``V[:, j] / d`` is the direction of the
+    ``j``-th eigenvalue in the original coordinates.
+
+    Examples
+    --------
+    >>> lam, V, d = scaled_eigh(np.array([[4.0, 0.0], [0.0, 9.0]]))
+    >>> lam.tolist()
+    [1.0, 1.0]
+    """
+    S, d = unit_diagonal(A, absolute=absolute)
+    lam, V = np.linalg.eigh(S)
+    return lam, V, d
+

@@ -23,6 +23,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..autodiff.linalg import scaled_eigh
 from ..exceptions import SingularInformationWarning, SpecificationError, user_stacklevel
 from ..models.protocol import LikelihoodModel
 
@@ -104,8 +105,7 @@ def invert_information(info: np.ndarray, names, *, rtol: float = RTOL, warn: boo
                           SingularInformationWarning, stacklevel=user_stacklevel())
         return np.full((p, p), np.nan), problems
     diag = np.diag(info)
-    d = np.sqrt(np.where(diag > 0, diag, 1.0))
-    lam, V = np.linalg.eigh(info / np.outer(d, d))
+    lam, V, d = scaled_eigh(info, absolute=False)
     top = max(np.max(np.abs(lam)), np.finfo(float).tiny)
     good = lam > rtol * top
     problems, involved = [], np.zeros(p, dtype=bool)

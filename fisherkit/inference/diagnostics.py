@@ -20,6 +20,7 @@ from scipy import stats
 from scipy.linalg import qr
 
 from ..autodiff.derivatives import classify_stationary_point
+from ..autodiff.linalg import scaled_eigh
 from .covariance import RTOL, describe_direction
 
 __all__ = ["information_matrix_test", "curvature_report", "plan_sample_size", "CurvatureReport"]
@@ -120,9 +121,7 @@ def curvature_report(result, rtol: float = RTOL) -> CurvatureReport:
     """
     info = result.information("observed", scale="working").to_numpy()
     names = list(result.model.working_names)
-    diag = np.abs(np.diag(info))
-    d = np.sqrt(np.where(diag > 0, diag, 1.0))
-    lam, V = np.linalg.eigh(info / np.outer(d, d))
+    lam, V, d = scaled_eigh(info)
     top = max(np.max(np.abs(lam)), np.finfo(float).tiny)
     flat = [describe_direction(V[:, j] / d, names) for j in range(len(lam))
             if abs(lam[j]) <= rtol * top]
