@@ -94,13 +94,17 @@ def test_not_converged_warns_and_flags(logit_data):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"batch_size": 0}, "'batch_size' must be a positive integer"),
-    ({"batch_size": 2.5}, "'batch_size' must be a positive integer"),
+    ({"batch_size": 0}, "'batch_size' option of natural_gradient must be a positive integer"),
+    ({"batch_size": 2.5}, "'batch_size' option of natural_gradient must be a positive integer"),
     ({"batch_size": 10**9}, "exceeds the number of observations"),
-    ({"batch_size": 100, "record_every": 0}, "'record_every' must be a positive integer"),
-    ({"batch_size": 100, "decay": -1.0}, "'decay' must be a positive number"),
-    ({"batch_size": 100, "fisher": "observed"}, "'fisher' must be 'expected' or 'empirical'"),
-    ({"batch_size": 100, "learning_rate": np.inf}, "positive 'learning_rate'"),
+    ({"batch_size": 100, "record_every": 0},
+     "'record_every' option of natural_gradient must be a positive integer"),
+    ({"batch_size": 100, "decay": -1.0},
+     "'decay' option of natural_gradient must be a positive number"),
+    ({"batch_size": 100, "fisher": "observed"},
+     "'fisher' option of natural_gradient with batch_size must be 'expected' or 'empirical'"),
+    ({"batch_size": 100, "learning_rate": np.inf},
+     "'learning_rate' option of natural_gradient must be a positive finite number; got inf"),
 ])
 def test_bad_stochastic_options(logit_data, options, message):
     with pytest.raises(fk.SpecificationError, match=message):
@@ -109,7 +113,8 @@ def test_bad_stochastic_options(logit_data, options, message):
 
 
 def test_sgd_needs_a_learning_rate(logit_data):
-    with pytest.raises(fk.SpecificationError, match="positive 'learning_rate'; got None"):
+    with pytest.raises(fk.SpecificationError, match="'learning_rate' option of gradient with "
+                       "batch_size must be a positive finite number; got None"):
         fk.fit(FORMULA, data=logit_data, family="logit", method="gradient",
                options={"batch_size": 100})
 
