@@ -163,3 +163,37 @@ def test_mini_batches_need_an_in_memory_index_model():
     with pytest.raises(fk.SpecificationError, match="take an index model.*got a Likelihood"):
         fk.fit_likelihood(lik, method="gradient",
                           options={"batch_size": 2, "learning_rate": 0.1})
+
+
+class Rows:
+    """A model that is not an index model: it forwards to one, mini-batches included."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def subset(self, rows):
+        return Rows(self.model.subset(rows))
+
+
+def test_mini_batches_take_any_model_with_subset(logit_data):
+    res = fit_quietly(FORMULA, data=logit_data, family="logit", method="natural_gradient",
+                      maxiter=20, options={"batch_size": 1000, "record_every": 5, "seed": 1})
+    model = res.model
+    own = fk.optimize.NaturalGradient(batch_size=1000, record_every=5, seed=1).run(
+        Rows(model), model.start_values(), maxiter=20, tol=1e-10)
+    np.testing.assert_array_equal(own.path, res.optimize_result.path)
+
+
+def test_a_mini_batch_source_checks_its_batch_against_the_data():
+    from fisherkit.optimize.stochastic import MiniBatches
+
+    model = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit").model
+    source = MiniBatches(5)
+    source.start(model)
+    assert source.record_every == 7 and source.passes() == 0.0  # ceil(32 / 5) steps an epoch
+    with pytest.raises(fk.SpecificationError, match=r"'batch_size' \(33\) exceeds the number "
+                       r"of observations \(32\)"):
+        MiniBatches(33).start(model)
