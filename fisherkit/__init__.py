@@ -5,7 +5,7 @@ from . import datasets
 from .autodiff import derivatives
 
 from .models import builtins as families
-from . import plotting
+from . import optimize, plotting
 from .models.change_of_variables import Transform, transformed_logpdf
 from .compare import compare
 from .exceptions import (
@@ -39,6 +39,7 @@ __all__ = [
     "lr_test",
     "score_test",
     "plotting",
+    "optimize",
     "Transform",
     "Flow",
     "transformed_logpdf",

@@ -16,7 +16,8 @@ from .exceptions import (
     SpecificationError,
     user_stacklevel,
 )
-from .fitting import METHODS, fit
+from .fitting import fit
+from .optimize import METHODS
 
 __all__ = ["compare", "DEFAULT_METHODS", "COMPARE_COLUMNS"]
 
@@ -128,7 +129,7 @@ def compare(formula: str, data: pd.DataFrame, family="normal", *,
     tol : float or mapping
         Convergence tolerance of :func:`fisherkit.fit`, for every method or per method
         (default 1e-10). The stopping rules differ: Newton's is relative to
-        ``1 + |loglik|``, the other ascent methods' absolute (see :mod:`fisherkit.optimize.ascent`).
+        ``1 + |loglik|``, the other ascent methods' absolute (see :mod:`fisherkit.optimize.stopping`).
     options : mapping, optional
         Per-method optimizer settings, ``{"natural_gradient": {"learning_rate": 0.5}}``.
     **fit_kwargs

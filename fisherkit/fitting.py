@@ -16,24 +16,17 @@ from .exceptions import (
 )
 from .building import build_model
 from .models.family import Family
-from .optimize.ascent import bfgs, fisher_scoring, gradient, lbfgs, natural_gradient
-from .optimize.progress import with_progress
-from .optimize.newton import newton
+from .optimize import METHODS, Optimizer, resolve_optimizer  # noqa: F401 (METHODS kept here)
+from .optimize.progress import split_callback, with_progress
 from .results import COV_TYPES, FitResult
 
 __all__ = ["fit", "build_model"]
 
-#: what each optimizer asks of every point it visits (a Dask model computes it in one pass)
-PREFETCH = {"newton": ("hessian",), "fisher_scoring": ("expected",),
-            "natural_gradient": ("expected",)}
-METHODS = {"newton": newton, "fisher_scoring": fisher_scoring,
-           "natural_gradient": natural_gradient, "gradient": gradient, "bfgs": bfgs,
-           "lbfgs": lbfgs}
-
 
 def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         link: str | None = None, offset=None, trials=None, event=None, cluster=None,
-        cov: str = "observed", method: str = "newton", maxiter: int = 100, tol: float = 1e-10,
+        cov: str = "observed", method: str | Optimizer = "newton", maxiter: int = 100,
+        tol: float = 1e-10,
         missing: str = "drop", start=None, options: dict | None = None, progress=False,
         **aux) -> FitResult:
     """Fit a likelihood model by maximum likelihood.
@@ -67,8 +60,10 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         ``"opg"`` (outer product of scores), ``"sandwich"`` or ``"HC0"`` (Huber-White, no
         small-sample factor), ``"HC1"`` (times ``n / (n - p)``), ``"cluster"`` (scores
         summed within ``cluster=`` groups, times ``G / (G - 1)`` as Stata's ML commands).
-    method : {"newton", "fisher_scoring", "natural_gradient", "gradient", "bfgs", "lbfgs"}
-        The optimizer (see :mod:`fisherkit.optimize.ascent`).
+    method : str or Optimizer
+        The optimizer, by name (``"newton"``, ``"fisher_scoring"``, ``"natural_gradient"``,
+        ``"gradient"``, ``"bfgs"``, ``"lbfgs"``) or as an object with its settings
+        (``fk.optimize.NaturalGradient(learning_rate=0.5)``; see :mod:`fisherkit.optimize`).
     maxiter : int
         Most iterations.
     tol : float
@@ -79,9 +74,9 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     start : array-like, optional
         Starting values on the working scale, in the order of ``params_working``.
     options : dict, optional
-        Extra settings of the optimizer (``learning_rate``, ``damping``, ``fisher`` for the
-        natural gradient; ``batch_size`` for the stochastic variants, see
-        :mod:`fisherkit.optimize.stochastic`; ``callback``, called with each trace row).
+        Settings of a method given by name (``learning_rate``, ``damping``, ``fisher`` for
+        the natural gradient; ``batch_size`` for the stochastic variants, see
+        :mod:`fisherkit.optimize.stochastic`), and ``callback``, called with each trace row.
     progress : bool, stream or callable
         Opt-in progress: True writes a line per iteration to standard error, a stream
         (anything with ``write``) receives the lines, a callable receives each trace row
@@ -101,8 +96,9 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     >>> res.summary().round(3).loc["PSI", ["estimate", "se"]].tolist()
     [2.379, 1.065]
     """
-    if method not in METHODS:
-        raise SpecificationError(f"Unknown method {method!r}; choose one of {sorted(METHODS)}.")
+    settings, callback = split_callback(options)
+    optimizer = resolve_optimizer(method, settings)
+    method = optimizer.name
     if cov not in COV_TYPES:
         raise SpecificationError(f"Unknown cov {cov!r}; choose one of {list(COV_TYPES)}.")
     if not (isinstance(maxiter, (int, np.integer)) and maxiter > 0):
@@ -115,10 +111,9 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     if theta0.shape != (model.n_params,):
         raise SpecificationError(f"The 'start' must have {model.n_params} values "
                                  f"({', '.join(model.working_names)}); got shape {theta0.shape}.")
-    model.prefetch(PREFETCH.get(method, ()) if not (options or {}).get("fisher") == "empirical"
-                   else ("opg",))
-    options = with_progress(options, progress, method)
-    opt = METHODS[method](model, theta0, maxiter=maxiter, tol=tol, **options)
+    model.prefetch(optimizer.pieces)
+    opt = optimizer.run(model, theta0, maxiter=maxiter, tol=tol,
+                        callback=with_progress(callback, progress, method))
     flags = set()
     if not opt.converged:
         flags.add("not_converged")

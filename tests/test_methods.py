@@ -102,7 +102,7 @@ def test_empirical_fisher_option_and_bad_option():
     best = fk.fit("GRADE ~ GPA", data=df, family="logit")
     assert res.converged
     assert np.max(np.abs(res.params - best.params) / best.se) < 1e-4
-    with pytest.raises(ValueError, match="'fisher' option must be"):
+    with pytest.raises(ValueError, match="'fisher' option of natural_gradient must be"):
         fk.fit("GRADE ~ GPA", data=df, family="logit", method="natural_gradient",
                options={"fisher": "outer"})
 

@@ -66,3 +66,22 @@ def test_bad_progress(progress, message):
 def test_bad_every():
     with pytest.raises(fk.SpecificationError, match="'every' must be a positive integer"):
         ProgressLine(every=0)
+
+
+def test_an_optimizer_object_is_labelled_by_its_name():
+    stream = io.StringIO()
+    fk.fit(FORMULA, data=fk.datasets.load("spector"), family="logit", progress=stream,
+           method=fk.optimize.NaturalGradient(learning_rate=0.5))
+    assert stream.getvalue().startswith("natural_gradient iter    0")
+
+
+def test_the_callback_leaves_fits_options_before_the_optimizer_sees_them():
+    from fisherkit.optimize.progress import split_callback, with_progress
+
+    seen = []
+    assert split_callback({"damping": 0.0, "callback": seen.append}) == ({"damping": 0.0},
+                                                                          seen.append)
+    assert split_callback(None) == ({}, None)
+    assert with_progress(seen.append, False, "newton") == seen.append
+    with pytest.raises(fk.SpecificationError, match="'progress' must be True, False"):
+        with_progress(None, "yes", "newton")

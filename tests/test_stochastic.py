@@ -94,13 +94,17 @@ def test_not_converged_warns_and_flags(logit_data):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"batch_size": 0}, "'batch_size' must be a positive integer"),
-    ({"batch_size": 2.5}, "'batch_size' must be a positive integer"),
+    ({"batch_size": 0}, "'batch_size' option of natural_gradient must be a positive integer"),
+    ({"batch_size": 2.5}, "'batch_size' option of natural_gradient must be a positive integer"),
     ({"batch_size": 10**9}, "exceeds the number of observations"),
-    ({"batch_size": 100, "record_every": 0}, "'record_every' must be a positive integer"),
-    ({"batch_size": 100, "decay": -1.0}, "'decay' must be a positive number"),
-    ({"batch_size": 100, "fisher": "observed"}, "'fisher' must be 'expected' or 'empirical'"),
-    ({"batch_size": 100, "learning_rate": np.inf}, "positive 'learning_rate'"),
+    ({"batch_size": 100, "record_every": 0},
+     "'record_every' option of natural_gradient must be a positive integer"),
+    ({"batch_size": 100, "decay": -1.0},
+     "'decay' option of natural_gradient must be a positive number"),
+    ({"batch_size": 100, "fisher": "observed"},
+     "'fisher' option of natural_gradient with batch_size must be 'expected' or 'empirical'"),
+    ({"batch_size": 100, "learning_rate": np.inf},
+     "'learning_rate' option of natural_gradient must be a positive finite number; got inf"),
 ])
 def test_bad_stochastic_options(logit_data, options, message):
     with pytest.raises(fk.SpecificationError, match=message):
@@ -109,7 +113,8 @@ def test_bad_stochastic_options(logit_data, options, message):
 
 
 def test_sgd_needs_a_learning_rate(logit_data):
-    with pytest.raises(fk.SpecificationError, match="positive 'learning_rate'; got None"):
+    with pytest.raises(fk.SpecificationError, match="'learning_rate' option of gradient with "
+                       "batch_size must be a positive finite number; got None"):
         fk.fit(FORMULA, data=logit_data, family="logit", method="gradient",
                options={"batch_size": 100})
 
@@ -158,3 +163,37 @@ def test_mini_batches_need_an_in_memory_index_model():
     with pytest.raises(fk.SpecificationError, match="take an index model.*got a Likelihood"):
         fk.fit_likelihood(lik, method="gradient",
                           options={"batch_size": 2, "learning_rate": 0.1})
+
+
+class Rows:
+    """A model that is not an index model: it forwards to one, mini-batches included."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def subset(self, rows):
+        return Rows(self.model.subset(rows))
+
+
+def test_mini_batches_take_any_model_with_subset(logit_data):
+    res = fit_quietly(FORMULA, data=logit_data, family="logit", method="natural_gradient",
+                      maxiter=20, options={"batch_size": 1000, "record_every": 5, "seed": 1})
+    model = res.model
+    own = fk.optimize.NaturalGradient(batch_size=1000, record_every=5, seed=1).run(
+        Rows(model), model.start_values(), maxiter=20, tol=1e-10)
+    np.testing.assert_array_equal(own.path, res.optimize_result.path)
+
+
+def test_a_mini_batch_source_checks_its_batch_against_the_data():
+    from fisherkit.optimize.stochastic import MiniBatches
+
+    model = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit").model
+    source = MiniBatches(5)
+    source.start(model)
+    assert source.record_every == 7 and source.passes() == 0.0  # ceil(32 / 5) steps an epoch
+    with pytest.raises(fk.SpecificationError, match=r"'batch_size' \(33\) exceeds the number "
+                       r"of observations \(32\)"):
+        MiniBatches(33).start(model)

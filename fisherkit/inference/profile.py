@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError, user_stacklevel
-from ..optimize.newton import newton_direction
+from ..optimize.directions import newton_direction
 
 __all__ = ["profile", "profile_ci", "OpenIntervalWarning", "maximize_nuisance", "single_coordinate"]
 

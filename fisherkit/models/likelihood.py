@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import autograd
 import autograd.numpy as anp
@@ -31,6 +31,9 @@ from ..exceptions import (ConvergenceWarning, DataError, SaddlePointWarning,
 from ..validation import MISSING, check_choice
 from .expected import ExpectedInformation, monte_carlo_information
 from .parameters import CONSTRAINTS, check_start_value, declare, element_names
+
+if TYPE_CHECKING:
+    from ..optimize import Optimizer
 
 __all__ = ["Likelihood", "fit_likelihood"]
 
@@ -408,8 +411,8 @@ class Likelihood:
         return out
 
 
-def fit_likelihood(likelihood: Likelihood, *, method: str = "newton", cov: str = "observed",
-                   maxiter: int = 100, tol: float = 1e-10, start=None,
+def fit_likelihood(likelihood: Likelihood, *, method: str | Optimizer = "newton",
+                   cov: str = "observed", maxiter: int = 100, tol: float = 1e-10, start=None,
                    options: dict | None = None, progress=False):
     """Fit a :class:`Likelihood` by maximum likelihood.
 
@@ -437,13 +440,15 @@ def fit_likelihood(likelihood: Likelihood, *, method: str = "newton", cov: str =
     >>> round(float(res.params["rate"]), 6), round(float(res.se["rate"]), 6)  # 1/mean, rate/sqrt(n)
     (0.75, 0.433013)
     """
-    from ..fitting import METHODS
+    from ..optimize import resolve_optimizer
+    from ..optimize.progress import split_callback, with_progress
     from ..results import COV_TYPES, FitResult
 
     if not isinstance(likelihood, Likelihood):
         raise SpecificationError(f"fit_likelihood takes a fk.Likelihood; got {type(likelihood).__name__}.")
-    if method not in METHODS:
-        raise SpecificationError(f"Unknown method {method!r}; choose one of {sorted(METHODS)}.")
+    settings, callback = split_callback(options)
+    optimizer = resolve_optimizer(method, settings)
+    method = optimizer.name
     if cov not in COV_TYPES:
         raise SpecificationError(f"Unknown cov {cov!r}; choose one of {list(COV_TYPES)}.")
     if not (isinstance(maxiter, (int, np.integer)) and maxiter > 0):
@@ -454,10 +459,9 @@ def fit_likelihood(likelihood: Likelihood, *, method: str = "newton", cov: str =
     if theta0.shape != (likelihood.n_params,):
         raise SpecificationError(f"The 'start' must have {likelihood.n_params} values "
                                  f"({', '.join(likelihood.working_names)}); got shape {theta0.shape}.")
-    from ..optimize.progress import with_progress
-
-    options = with_progress(options, progress, method)
-    opt = METHODS[method](likelihood, theta0, maxiter=maxiter, tol=tol, **options)
+    likelihood.prefetch(optimizer.pieces)
+    opt = optimizer.run(likelihood, theta0, maxiter=maxiter, tol=tol,
+                        callback=with_progress(callback, progress, method))
     flags = set()
     if not opt.converged:
         flags.add("not_converged")

@@ -1,7 +1,9 @@
 """Optimizers that maximize a model's log-likelihood, each leaving a trace."""
 
-from .ascent import bfgs, fisher_scoring, gradient, lbfgs, natural_gradient
-from .newton import OptimizeResult, newton
+from .options import Optimizer
+from .optimizers import METHODS, FisherScoring, Gradient, NaturalGradient, Newton, resolve_optimizer
+from .quasi_newton import BFGS, LBFGS
+from .trace import OptimizeResult
 
-__all__ = ["OptimizeResult", "newton", "fisher_scoring", "natural_gradient", "gradient", "bfgs",
-           "lbfgs"]
+__all__ = ["Optimizer", "Newton", "FisherScoring", "NaturalGradient", "Gradient", "BFGS",
+           "LBFGS", "METHODS", "resolve_optimizer", "OptimizeResult"]

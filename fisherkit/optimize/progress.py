@@ -9,13 +9,13 @@ asks for a line per iteration, written as each trace row is made::
 from __future__ import annotations
 
 import sys
-from typing import Callable, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
 import numpy as np
 
 from ..exceptions import SpecificationError
 
-__all__ = ["ProgressLine", "with_progress"]
+__all__ = ["ProgressLine", "with_progress", "split_callback"]
 
 
 class ProgressLine:
@@ -64,15 +64,26 @@ class ProgressLine:
         stream.flush()
 
 
-def with_progress(options: dict | None, progress, label: str) -> dict:
-    """The optimizer's options with a progress display added to any callback of the user's.
+def with_progress(callback: Callable | None, progress, label: str) -> Callable | None:
+    """A user's callback with a progress display added: the callback an optimizer runs with.
 
     ``progress`` is False (nothing), True (standard error), a stream (anything with
-    ``write``) or a callable taking each trace row.
+    ``write``) or a callable taking each trace row; ``callback`` (or None) receives every
+    row first.
+
+    Examples
+    --------
+    >>> import io
+    >>> out, seen = io.StringIO(), []
+    >>> both = with_progress(seen.append, out, "newton")
+    >>> both({"iteration": 0, "loglik": -3.0, "grad_norm": 1.0, "elapsed": 0.0})
+    >>> len(seen), out.getvalue()
+    (1, 'newton iter    0  loglik -3  |grad| 1.00e+00  0.00 s\\n')
+    >>> with_progress(None, False, "newton") is None
+    True
     """
-    options = dict(options or {})
     if progress is False or progress is None:
-        return options
+        return callback
     if progress is True:
         show: Callable = ProgressLine(label)
     elif hasattr(progress, "write"):
@@ -82,12 +93,27 @@ def with_progress(options: dict | None, progress, label: str) -> dict:
     else:
         raise SpecificationError("The 'progress' must be True, False, a stream or a function "
                                  f"of each trace row; got {progress!r}.")
-    user = options.get("callback")
-    if user is None:
-        options["callback"] = show
-    else:
-        def both(row):
-            user(row)
-            show(row)
-        options["callback"] = both
-    return options
+    if callback is None:
+        return show
+
+    def both(row):
+        callback(row)
+        show(row)
+    return both
+
+
+def split_callback(options: Mapping[str, Any] | None) -> tuple[Any, Callable | None]:
+    """A fit's ``options=`` as the optimizer's settings and the user's callback, which
+    ``options=`` carries beside them but the optimizer is given apart.
+
+    Examples
+    --------
+    >>> split_callback({"learning_rate": 0.5, "callback": print})
+    ({'learning_rate': 0.5}, <built-in function print>)
+    """
+    if options is None:
+        return {}, None
+    if not isinstance(options, Mapping):
+        return options, None  # for resolve_optimizer to refuse
+    settings = dict(options)
+    return settings, settings.pop("callback", None)
