@@ -18,9 +18,9 @@ from .exceptions import (
     SpecificationError,
 )
 from .models.family import Family
-from .fitting import fit
+from .fitting import fit, fit_likelihood, fit_model
 from .flows import Flow
-from .models.likelihood import Likelihood, fit_likelihood
+from .models.likelihood import Likelihood
 from .inference.hypothesis_tests import NestingWarning, lr_test, score_test, wald_test
 from .models.parameters import Array, CutPoints, Predictor, Scalar
 from .results import FitResult
@@ -32,6 +32,7 @@ __version__ = "0.1.0"
 __all__ = [
     "fit",
     "fit_likelihood",
+    "fit_model",
     "Likelihood",
     "Array",
     "compare",

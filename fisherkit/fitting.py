@@ -1,8 +1,14 @@
-"""``fit``: a formula, a DataFrame and a family in; a :class:`FitResult` out."""
+"""Fitting: a formula, data and a family in (or any model); a :class:`FitResult` out.
+
+Every fit goes through one core, :func:`fit_model`: one check of the settings, the optimizer,
+one set of checks when it ends (convergence, the model's own, a maximum), one result.
+"""
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -16,11 +22,13 @@ from .exceptions import (
 )
 from .building import build_model
 from .models.family import Family
+from .models.likelihood import Likelihood
+from .models.protocol import Finding, LikelihoodModel
 from .optimize import METHODS, Optimizer, resolve_optimizer  # noqa: F401 (METHODS kept here)
 from .optimize.progress import split_callback, with_progress
 from .results import COV_TYPES, FitResult
 
-__all__ = ["fit", "build_model"]
+__all__ = ["fit", "fit_likelihood", "fit_model", "build_model", "FitSettings"]
 
 
 def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
@@ -28,6 +36,7 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         cov: str = "observed", method: str | Optimizer = "newton", maxiter: int = 100,
         tol: float = 1e-10,
         missing: str = "drop", start=None, options: dict | None = None, progress=False,
+        client=None, levels: dict | None = None, retries: int | None = None,
         **aux) -> FitResult:
     """Fit a likelihood model by maximum likelihood.
 
@@ -81,6 +90,10 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         Opt-in progress: True writes a line per iteration to standard error, a stream
         (anything with ``write``) receives the lines, a callable receives each trace row
         (see :mod:`fisherkit.optimize.progress`). Nothing is printed by default.
+    client, levels, retries
+        For data in Dask only: the cluster (a ``distributed.Client`` or a scheduler
+        address), categorical levels known in advance, and how often a lost worker's task
+        is retried (see :func:`fisherkit.distributed.model.distributed_model`).
     **aux
         Extra per-observation data a user's family declares in its ``aux``.
 
@@ -96,40 +109,141 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     >>> res.summary().round(3).loc["PSI", ["estimate", "se"]].tolist()
     [2.379, 1.065]
     """
-    settings, callback = split_callback(options)
-    optimizer = resolve_optimizer(method, settings)
-    method = optimizer.name
-    if cov not in COV_TYPES:
-        raise SpecificationError(f"Unknown cov {cov!r}; choose one of {list(COV_TYPES)}.")
-    if not (isinstance(maxiter, (int, np.integer)) and maxiter > 0):
-        raise SpecificationError(f"The 'maxiter' must be a positive integer; got {maxiter!r}.")
-    if not (isinstance(tol, (float, int)) and tol > 0):
-        raise SpecificationError(f"The 'tol' must be a positive number; got {tol!r}.")
+    run = FitSettings.check(method, options, cov, maxiter, tol, progress)
     model = build_model(formula, data, family, link=link, offset=offset, trials=trials,
-                        event=event, cluster=cluster, missing=missing, **aux)
-    theta0 = model.start_values() if start is None else np.asarray(start, dtype=float)
-    if theta0.shape != (model.n_params,):
-        raise SpecificationError(f"The 'start' must have {model.n_params} values "
-                                 f"({', '.join(model.working_names)}); got shape {theta0.shape}.")
-    model.prefetch(optimizer.pieces)
-    opt = optimizer.run(model, theta0, maxiter=maxiter, tol=tol,
-                        callback=with_progress(callback, progress, method))
-    flags = set()
+                        event=event, cluster=cluster, missing=missing, client=client,
+                        levels=levels, retries=retries, **aux)
+    return run.fit(model, start=start, formula=formula)
+
+
+def fit_likelihood(likelihood: Likelihood, *, method: str | Optimizer = "newton",
+                   cov: str = "observed", maxiter: int = 100, tol: float = 1e-10, start=None,
+                   options: dict | None = None, progress=False) -> FitResult:
+    """Fit a :class:`fisherkit.Likelihood` by maximum likelihood.
+
+    Parameters
+    ----------
+    likelihood : Likelihood
+    method, cov, maxiter, tol, options, progress
+        As for :func:`fit`. ``cov="expected"`` and ``method="fisher_scoring"`` need the
+        likelihood's ``sample=`` (Monte Carlo expected information).
+    start : array-like, optional
+        Starting values on the working scale, in the order of ``working_names``.
+
+    Returns
+    -------
+    FitResult
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> import fisherkit as fk
+    >>> def exponential(p, data):
+    ...     return anp.log(p["rate"]) - p["rate"] * data["t"]
+    >>> data = {"t": np.array([0.5, 1.0, 2.5])}
+    >>> res = fit_likelihood(fk.Likelihood(exponential, data, params={"rate": fk.Scalar("positive")}))
+    >>> round(float(res.params["rate"]), 6), round(float(res.se["rate"]), 6)  # 1/mean, rate/sqrt(n)
+    (0.75, 0.433013)
+    """
+    if not isinstance(likelihood, Likelihood):
+        raise SpecificationError(f"fit_likelihood takes a fk.Likelihood; got {type(likelihood).__name__}.")
+    return fit_model(likelihood, method=method, cov=cov, maxiter=maxiter, tol=tol, start=start,
+                     options=options, progress=progress)
+
+
+def fit_model(model: LikelihoodModel, *, method: str | Optimizer = "newton",
+              cov: str = "observed", maxiter: int = 100, tol: float = 1e-10, start=None,
+              options: dict | None = None, progress=False, formula: str | None = None
+              ) -> FitResult:
+    """Fit any model of the protocol (:mod:`fisherkit.models.protocol`): the one core that
+    :func:`fit`, :func:`fit_likelihood` and :meth:`fisherkit.Flow.fit` go through.
+
+    Parameters
+    ----------
+    model : LikelihoodModel
+        An index model (:func:`fisherkit.building.build_model`), a :class:`fisherkit.Likelihood`
+        or a model over Dask partitions.
+    method, cov, maxiter, tol, start, options, progress
+        As for :func:`fit`.
+    formula : str, optional
+        What the result calls the model; the model's label by default.
+
+    Returns
+    -------
+    FitResult
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> model = build_model("GRADE ~ GPA", fk.datasets.load("spector"), "logit")
+    >>> fit_model(model, method="fisher_scoring").converged
+    True
+    """
+    run = FitSettings.check(method, options, cov, maxiter, tol, progress)
+    return run.fit(model, start=start, formula=formula)
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How a fit runs, checked before any model is built: the optimizer with its settings,
+    the covariance kind, the stopping rule and the callback for each trace row."""
+
+    optimizer: Optimizer
+    cov: str
+    maxiter: int
+    tol: float
+    callback: Callable | None
+
+    @classmethod
+    def check(cls, method, options, cov, maxiter, tol, progress) -> "FitSettings":
+        """The settings of :func:`fit`, each refused with a message naming it."""
+        settings, callback = split_callback(options)
+        optimizer = resolve_optimizer(method, settings)
+        if cov not in COV_TYPES:
+            raise SpecificationError(f"Unknown cov {cov!r}; choose one of {list(COV_TYPES)}.")
+        if not (isinstance(maxiter, (int, np.integer)) and maxiter > 0):
+            raise SpecificationError(f"The 'maxiter' must be a positive integer; got {maxiter!r}.")
+        if not (isinstance(tol, (float, int)) and tol > 0):
+            raise SpecificationError(f"The 'tol' must be a positive number; got {tol!r}.")
+        return cls(optimizer, cov, maxiter, tol, with_progress(callback, progress, optimizer.name))
+
+    def fit(self, model: LikelihoodModel, *, start=None, formula: str | None = None) -> FitResult:
+        """Run the optimizer on ``model``, warn about what the fit ran into and return the
+        result (whose covariance is checked here, so that a singular information warns at
+        the fit)."""
+        theta0 = model.start_values() if start is None else np.asarray(start, dtype=float)
+        if theta0.shape != (model.n_params,):
+            raise SpecificationError(f"The 'start' must have {model.n_params} values "
+                                     f"({', '.join(model.working_names)}); got shape "
+                                     f"{theta0.shape}.")
+        method = self.optimizer.name
+        model.prefetch(self.optimizer.pieces)
+        opt = self.optimizer.run(model, theta0, maxiter=self.maxiter, tol=self.tol,
+                                 callback=self.callback)
+        flags = set()
+        for finding in _findings(model, opt, method):
+            flags.add(finding.flag)
+            warnings.warn(finding.message, finding.category, stacklevel=user_stacklevel())
+        result = FitResult(model, opt.theta, optimize_result=opt, method=method,
+                           formula=model.label if formula is None else formula,
+                           cov_type=self.cov, flags=flags, hessian=opt.hessian)
+        _ = result.flags  # an information that cannot be inverted warns here, at the fit
+        return result
+
+
+def _findings(model: LikelihoodModel, opt, method: str) -> list[Finding]:
+    """What every fit checks when it ends: convergence, the model's own checks
+    (separation and the like), and whether the point reached is a maximum."""
+    found = []
     if not opt.converged:
-        flags.add("not_converged")
-        warnings.warn(f"The {method} optimizer did not converge ({opt.message}) after "
-                      f"{opt.n_iter} iterations; estimates are not reliable.",
-                      ConvergenceWarning, stacklevel=user_stacklevel())
-    for finding in model.post_fit_checks(opt.theta):
-        flags.add(finding.flag)
-        warnings.warn(finding.message, finding.category, stacklevel=user_stacklevel())
+        found.append(Finding("not_converged", ConvergenceWarning,
+                             f"The {method} optimizer did not converge ({opt.message}) after "
+                             f"{opt.n_iter} iterations; estimates are not reliable."))
+    found += model.post_fit_checks(opt.theta)
     if opt.hessian is not None and np.all(np.isfinite(opt.hessian)):
         kind = classify_stationary_point(opt.hessian)
         if kind in ("saddle", "minimum"):
-            flags.add("saddle")
-            warnings.warn(f"The optimizer stopped at a {kind} of the log-likelihood, not a "
-                          "maximum; try other starting values.", SaddlePointWarning, stacklevel=user_stacklevel())
-    result = FitResult(model, opt.theta, optimize_result=opt, method=method, formula=formula,
-                       cov_type=cov, flags=flags, hessian=opt.hessian)
-    _ = result.flags  # an information that cannot be inverted warns here, at the fit
-    return result
+            found.append(Finding("saddle", SaddlePointWarning,
+                                 f"The optimizer stopped at a {kind} of the log-likelihood, not "
+                                 "a maximum; try other starting values."))
+    return found

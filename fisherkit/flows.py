@@ -32,7 +32,8 @@ import pandas as pd
 from .autodiff.primitives import softplus
 from .models.change_of_variables import Transform
 from .exceptions import DataError, FisherkitWarning, SpecificationError
-from .models.likelihood import Likelihood, fit_likelihood
+from .fitting import fit_likelihood
+from .models.likelihood import Likelihood
 from .models.parameters import Array
 
 __all__ = ["Flow"]

@@ -14,9 +14,8 @@ user's ``sample`` (Monte Carlo, with its standard error).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import autograd
 import autograd.numpy as anp
@@ -25,17 +24,12 @@ import pandas as pd
 from autograd.core import make_jvp
 
 from ..autodiff import derivatives
-from ..autodiff.derivatives import classify_stationary_point
-from ..exceptions import (ConvergenceWarning, DataError, SaddlePointWarning,
-                         SpecificationError, user_stacklevel)
+from ..exceptions import DataError, SpecificationError
 from ..validation import MISSING, check_choice
 from .expected import ExpectedInformation, monte_carlo_information
 from .parameters import CONSTRAINTS, check_start_value, declare, element_names
 
-if TYPE_CHECKING:
-    from ..optimize import Optimizer
-
-__all__ = ["Likelihood", "fit_likelihood"]
+__all__ = ["Likelihood"]
 
 
 @dataclass(frozen=True)
@@ -409,73 +403,3 @@ class Likelihood:
         out = np.zeros((codes.max() + 1, self.n_params))
         np.add.at(out, codes, S)
         return out
-
-
-def fit_likelihood(likelihood: Likelihood, *, method: str | Optimizer = "newton",
-                   cov: str = "observed", maxiter: int = 100, tol: float = 1e-10, start=None,
-                   options: dict | None = None, progress=False):
-    """Fit a :class:`Likelihood` by maximum likelihood.
-
-    Parameters
-    ----------
-    likelihood : Likelihood
-    method, cov, maxiter, tol, options, progress
-        As for :func:`fisherkit.fit`. ``cov="expected"`` and ``method="fisher_scoring"``
-        need the likelihood's ``sample=`` (Monte Carlo expected information).
-    start : array-like, optional
-        Starting values on the working scale, in the order of ``working_names``.
-
-    Returns
-    -------
-    FitResult
-
-    Examples
-    --------
-    >>> import autograd.numpy as anp
-    >>> import fisherkit as fk
-    >>> def exponential(p, data):
-    ...     return anp.log(p["rate"]) - p["rate"] * data["t"]
-    >>> data = {"t": np.array([0.5, 1.0, 2.5])}
-    >>> res = fit_likelihood(Likelihood(exponential, data, params={"rate": fk.Scalar("positive")}))
-    >>> round(float(res.params["rate"]), 6), round(float(res.se["rate"]), 6)  # 1/mean, rate/sqrt(n)
-    (0.75, 0.433013)
-    """
-    from ..optimize import resolve_optimizer
-    from ..optimize.progress import split_callback, with_progress
-    from ..results import COV_TYPES, FitResult
-
-    if not isinstance(likelihood, Likelihood):
-        raise SpecificationError(f"fit_likelihood takes a fk.Likelihood; got {type(likelihood).__name__}.")
-    settings, callback = split_callback(options)
-    optimizer = resolve_optimizer(method, settings)
-    method = optimizer.name
-    if cov not in COV_TYPES:
-        raise SpecificationError(f"Unknown cov {cov!r}; choose one of {list(COV_TYPES)}.")
-    if not (isinstance(maxiter, (int, np.integer)) and maxiter > 0):
-        raise SpecificationError(f"The 'maxiter' must be a positive integer; got {maxiter!r}.")
-    if not (isinstance(tol, (float, int)) and tol > 0):
-        raise SpecificationError(f"The 'tol' must be a positive number; got {tol!r}.")
-    theta0 = likelihood.start_values() if start is None else np.asarray(start, dtype=float)
-    if theta0.shape != (likelihood.n_params,):
-        raise SpecificationError(f"The 'start' must have {likelihood.n_params} values "
-                                 f"({', '.join(likelihood.working_names)}); got shape {theta0.shape}.")
-    likelihood.prefetch(optimizer.pieces)
-    opt = optimizer.run(likelihood, theta0, maxiter=maxiter, tol=tol,
-                        callback=with_progress(callback, progress, method))
-    flags = set()
-    if not opt.converged:
-        flags.add("not_converged")
-        warnings.warn(f"The {method} optimizer did not converge ({opt.message}) after "
-                      f"{opt.n_iter} iterations; estimates are not reliable.",
-                      ConvergenceWarning, stacklevel=user_stacklevel())
-    if opt.hessian is not None and np.all(np.isfinite(opt.hessian)):
-        kind = classify_stationary_point(opt.hessian)
-        if kind in ("saddle", "minimum"):
-            flags.add("saddle")
-            warnings.warn(f"The optimizer stopped at a {kind} of the log-likelihood, not a "
-                          "maximum; try other starting values.", SaddlePointWarning,
-                          stacklevel=user_stacklevel())
-    result = FitResult(likelihood, opt.theta, optimize_result=opt, method=method,
-                       formula=likelihood.name, cov_type=cov, flags=flags, hessian=opt.hessian)
-    _ = result.flags  # an information that cannot be inverted warns here, at the fit
-    return result
