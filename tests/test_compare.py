@@ -144,7 +144,7 @@ def test_bad_arguments(kwargs, match):
 
 
 def test_an_error_of_every_method_is_raised():
-    with pytest.raises(fk.SpecificationError, match="Unknown family"):
+    with pytest.raises(fk.SpecificationError, match="Unknown family 'logitt'"):
         fk.compare("GRADE ~ GPA", fk.datasets.load("spector"), "logitt",
                    methods=["newton", "bfgs"])
 

@@ -72,7 +72,7 @@ def test_kept_eta_is_read_only_and_follows_theta():
     model = Model(family, build_data("GRADE ~ GPA + PSI", df, family))
     a, b = np.array([0.1, 0.2, 0.3]), np.array([-1.0, 0.5, 2.0])
     Ea = model.eta_matrix(a)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         Ea[0, 0] = 1.0
     X = model.data.designs["mu"]
     np.testing.assert_array_equal(model.eta_matrix(b)[:, 0], X @ b)

@@ -122,9 +122,9 @@ def test_profile_errors():
         res.profile("gpa")
     with pytest.raises(fk.SpecificationError, match="'n_points' must be an integer"):
         res.profile("GPA", n_points=1)
-    with pytest.raises(fk.SpecificationError, match="must lie in"):
+    with pytest.raises(fk.SpecificationError, match=r"'alpha' must lie in \(0, 1\); got 1.5"):
         res.profile_ci("GPA", alpha=1.5)
-    with pytest.raises(fk.SpecificationError, match="must be finite"):
+    with pytest.raises(fk.SpecificationError, match="profile values of 'GPA' must be finite"):
         res.profile("GPA", [np.nan])
     normal = fk.fit("GPA ~ TUCE", data=spector, family="normal")
     with pytest.raises(fk.SpecificationError, match="outside the range of 'sigma'"):

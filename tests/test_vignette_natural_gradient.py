@@ -42,7 +42,7 @@ def test_natural_gradient_vignette_runs_and_its_ill_conditioned_claim_holds(tmp_
     assert int(printed.group(1)) == natural.n_iter
     assert int(printed.group(2).replace(",", "")) == 1000
     safe = 4.0 / np.linalg.eigvalsh(design.T @ design)[-1]
-    with pytest.warns(fk.ConvergenceWarning):
+    with pytest.warns(fk.ConvergenceWarning, match="did not converge"):
         plain = fk.fit(formula, data=df, family="logit", method="gradient", maxiter=1000,
                        options={"learning_rate": safe})
     assert not plain.converged
