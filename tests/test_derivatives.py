@@ -699,8 +699,18 @@ def test_row_blocks_of_the_elementwise_derivatives_change_nothing(name, monkeypa
     theta = model.start_values() + 0.05
     whole = model.derivatives(theta)
     opg = model.opg(theta)
+    # the rows each evaluation of the per-row log-likelihood sees: the effect of the patch
+    rows_seen = []
+    unblocked = model.loglik_rows_of_eta
+
+    def recording(E, *args, **kwargs):
+        rows_seen.append(E.shape[0])
+        return unblocked(E, *args, **kwargs)
+
+    monkeypatch.setattr(model, "loglik_rows_of_eta", recording)
     monkeypatch.setattr(fk.models.index_model, "ETA_BLOCK", 37)
     blocked = model.derivatives(theta)
+    assert set(rows_seen) == {37, 300 - 8 * 37}, rows_seen  # eight full blocks and the rest
     assert blocked[0] == pytest.approx(whole[0], rel=1e-14)
     np.testing.assert_allclose(blocked[1], whole[1], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(blocked[2], whole[2], rtol=1e-12, atol=1e-12)

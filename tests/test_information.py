@@ -523,14 +523,28 @@ def test_se_table_is_with_cov_column_by_column(nb2_ships):
 
 
 def test_with_cov_does_not_refit(monkeypatch):
-    import fisherkit.fitting
-    res = fk.fit(SPECTOR, data=fk.datasets.load("spector"), family="logit")
-    monkeypatch.setitem(fisherkit.fitting.METHODS, "newton", None)  # a refit would fail
+    df, X = spector_frame()
+    res = fk.fit(SPECTOR, data=df, family="logit")
+    model = res.model
+
+    def refit(*args, **kwargs):
+        raise AssertionError("with_cov evaluated the log-likelihood or its derivatives")
+
+    # any optimizer needs the log-likelihood, its score or its Hessian at new points: the
+    # sandwich needs none of them (the Hessian at the estimate is kept), only the OPG
+    for name in ("loglik", "derivatives", "score", "hessian"):
+        monkeypatch.setattr(model, name, refit)
+    passes = model.passes
     other = res.with_cov("sandwich")
+    se = other.se
+    assert model.passes - passes <= 1  # the OPG's one pass; a refit takes one per iteration
     assert other.theta is res.theta and other.optimize_result is res.optimize_result
     pd.testing.assert_series_equal(other.params, res.params)
     assert other.cov_type == "sandwich" and res.cov_type == "observed"
-    assert not np.allclose(other.se, res.se)
+    # statsmodels' HC0 on the same data (no factor, as fisherkit's sandwich)
+    ref = sm.Logit(df["GRADE"], X).fit(method="newton", tol=1e-12, disp=0, cov_type="HC0")
+    np.testing.assert_allclose(se, ref.bse, rtol=1e-8)
+    assert not np.allclose(se, res.se)
 
 
 def test_with_cov_rejects_unknown_kinds():
