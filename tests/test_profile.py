@@ -6,6 +6,7 @@ import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy import special, stats
 
 import fisherkit as fk
@@ -113,6 +114,15 @@ def test_open_interval_under_quasi_separation_warns():
         ci = res.profile_ci("x")
     assert ci.loc["x", "ci_upper"] == np.inf
     assert np.isfinite(ci.loc["x", "ci_lower"])
+    # the supremum of the log-likelihood is 2 log(1/2): as the slope grows, every row but
+    # the tied pair at x = 4 is fitted exactly and the pair gets probability 1/2 each. The
+    # lower end is where the profile (statsmodels' intercept-only logit with the slope
+    # term as an offset) falls the chi-squared quantile below it; 1e-6 covers the gap
+    # between the fit's log-likelihood and the supremum (4e-11) and both optimizers' tol
+    lower = ci.loc["x", "ci_lower"]
+    profile = sm.Logit(df["y"], np.ones((len(df), 1)), offset=lower * df["x"]).fit(
+        disp=0, method="newton", tol=1e-14)
+    assert 2 * (2 * np.log(0.5) - profile.llf) == pytest.approx(LEVEL, abs=1e-6)
 
 
 def test_profile_errors():
