@@ -3,6 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 
 def _load(name):
     path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
@@ -57,6 +59,7 @@ def test_models_benchmark_quick_run_agrees_with_statsmodels(tmp_path):
     assert "old" not in text and text.endswith("## Other\n\nkept\n") and text.count(bench.TITLE) == 1
 
 
+@pytest.mark.slow
 def test_out_of_core_benchmark_small_run_stays_under_the_worker_limit(monkeypatch):
     bench = _load("bench_dask")
     monkeypatch.setattr(bench, "ROWS_PER_PARTITION", 50_000)

@@ -62,6 +62,7 @@ def fitted():
     return flow, flow.fit(x), x
 
 
+@pytest.mark.slow
 def test_fit_reaches_a_maximum_with_finite_standard_errors(fitted):
     flow, res, x = fitted
     assert res.converged and not res.flags
@@ -93,6 +94,7 @@ def test_fit_reaches_a_maximum_with_finite_standard_errors(fitted):
     np.testing.assert_allclose(res.se, np.sqrt(np.diag(fd_cov)), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_fitted_density_is_close_to_the_true_one_on_new_data(fitted):
     flow, res, x = fitted
     params = res.model.unpack(res.model.to_natural(res.theta))
@@ -104,6 +106,7 @@ def test_fitted_density_is_close_to_the_true_one_on_new_data(fitted):
     assert res.loglik >= flow.logpdf(TRUE, x).sum()
 
 
+@pytest.mark.slow
 def test_single_start_can_stop_at_a_worse_local_maximum(fitted):
     flow, res, x = fitted
     single = flow.fit(x, n_starts=1)

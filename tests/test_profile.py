@@ -103,6 +103,7 @@ def test_profile_table_layout_and_the_quadratic_limit():
     np.testing.assert_allclose(profile, wald, rtol=2e-3)
 
 
+@pytest.mark.slow
 def test_open_interval_under_quasi_separation_warns():
     # y = 1 for every x > 4 and 0 below, one tie at x = 4 with both outcomes: the slope's
     # likelihood keeps rising towards infinity, so the upper end of its interval is open

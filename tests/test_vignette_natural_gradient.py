@@ -23,6 +23,7 @@ def load_vignette():
     return module
 
 
+@pytest.mark.slow
 def test_natural_gradient_vignette_runs_and_its_ill_conditioned_claim_holds(tmp_path):
     subprocess.run([sys.executable, str(VIGNETTES / "natural_gradient.py"),
                     "--output-dir", str(tmp_path)], check=True, capture_output=True, timeout=300)

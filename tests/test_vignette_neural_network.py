@@ -11,6 +11,7 @@ import pytest
 VIGNETTES = Path(__file__).resolve().parents[1] / "vignettes"
 
 
+@pytest.mark.slow
 def test_neural_network_vignette_runs_and_the_kernel_shares_the_gauss_newton_spectrum(tmp_path):
     subprocess.run([sys.executable, str(VIGNETTES / "neural_network.py"), "--output-dir",
                     str(tmp_path)], check=True, capture_output=True, timeout=300)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import statsmodels.api as sm
 
 import fisherkit as fk
@@ -13,6 +14,7 @@ import fisherkit as fk
 VIGNETTES = Path(__file__).resolve().parents[1] / "vignettes"
 
 
+@pytest.mark.slow
 def test_scaling_out_vignette_matches_memory_and_statsmodels(tmp_path):
     subprocess.run([sys.executable, str(VIGNETTES / "scaling_out.py"), "--output-dir",
                     str(tmp_path)], check=True, capture_output=True, timeout=600)
