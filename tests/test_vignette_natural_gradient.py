@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import statsmodels.api as sm
 
 import fisherkit as fk
 
@@ -49,3 +50,6 @@ def test_natural_gradient_vignette_runs_and_its_ill_conditioned_claim_holds(tmp_
     assert not plain.converged
     newton = fk.fit(formula, data=df, family="logit")
     assert ((natural.params - newton.params).abs() / newton.se).max() < 1e-6
+    # and that maximum is statsmodels' on the same design
+    reference = sm.Logit(df["y"], design).fit(method="newton", tol=1e-12, disp=0)
+    assert np.max(np.abs(natural.params.to_numpy() - reference.params) / reference.bse) < 1e-6
