@@ -13,7 +13,8 @@ on a user's :class:`fisherkit.Likelihood`; run it on your own model the same way
     check_model(model, model.start_values() + 0.05)          # any theta off the optimum
 
 Choose ``theta`` where the log-likelihood is finite and not at the optimum: the checks are
-relative to the size of the score and Hessian there.
+relative to the size of the score and Hessian there. The per-observation checks need the
+rows in memory (a Dask model keeps only sums over partitions and has no ``scores_obs``).
 """
 
 from __future__ import annotations
