@@ -3,6 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 
 def _load(name):
     path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
@@ -39,6 +41,7 @@ def test_user_likelihood_benchmark_quick_run_agrees_with_analytic_logit():
     assert row["max_rel_param_diff_fisherkit_vs_analytic"] < 1e-6
 
 
+@pytest.mark.slow
 def test_models_benchmark_quick_run_agrees_with_statsmodels(tmp_path):
     bench = _load("bench_models")
     r = bench.run(quick=True, repeats=1)
@@ -57,6 +60,7 @@ def test_models_benchmark_quick_run_agrees_with_statsmodels(tmp_path):
     assert "old" not in text and text.endswith("## Other\n\nkept\n") and text.count(bench.TITLE) == 1
 
 
+@pytest.mark.slow
 def test_out_of_core_benchmark_small_run_stays_under_the_worker_limit(monkeypatch):
     bench = _load("bench_dask")
     monkeypatch.setattr(bench, "ROWS_PER_PARTITION", 50_000)
@@ -67,6 +71,7 @@ def test_out_of_core_benchmark_small_run_stays_under_the_worker_limit(monkeypatc
     assert bench.TITLE in bench.section(r, "python benchmarks/bench_dask.py --quick")
 
 
+@pytest.mark.slow
 def test_runner_quick_run_writes_every_section_and_keeps_the_others(tmp_path):
     runner = _load("run")
     path = tmp_path / "RESULTS.md"

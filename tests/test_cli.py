@@ -1,6 +1,7 @@
 """The command line prints the summary the Python API computes, and lists the data sets."""
 
 import pytest
+import statsmodels.api as sm
 
 import fisherkit as fk
 from fisherkit.cli import main
@@ -24,8 +25,13 @@ def test_fit_from_csv_with_cov_option(tmp_path, capsys):
     assert main(["fit", "--csv", str(path), "--formula", "GRADE ~ GPA", "--family", "logit",
                  "--cov", "sandwich"]) == 0
     out = capsys.readouterr().out
-    res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit", cov="sandwich")
+    df = fk.datasets.load("spector")
+    res = fk.fit("GRADE ~ GPA", data=df, family="logit", cov="sandwich")
     assert f"{res.se['GPA']:.6g}" in out and "cov: sandwich" in out
+    # the sandwich printed is statsmodels' HC0 (no small-sample factor) on the same data
+    ref = sm.Logit(df["GRADE"], sm.add_constant(df[["GPA"]])).fit(
+        method="newton", tol=1e-12, disp=0, cov_type="HC0")
+    assert res.se["GPA"] == pytest.approx(ref.bse["GPA"], rel=1e-8)
 
 
 def test_datasets_lists_every_name(capsys):

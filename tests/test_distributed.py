@@ -212,5 +212,9 @@ def test_separation_is_counted_over_partitions():
     df = pd.DataFrame({"x": x, "w": rng.normal(size=400), "y": (x > 0).astype(float)})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fk.fit("y ~ x + w", data=dd.from_pandas(df, npartitions=3), family="logit", maxiter=30)
-    assert any(issubclass(w.category, fk.SeparationWarning) for w in caught)
+        res = fk.fit("y ~ x + w", data=dd.from_pandas(df, npartitions=3), family="logit",
+                     maxiter=30)
+    separation = [str(w.message) for w in caught if issubclass(w.category, fk.SeparationWarning)]
+    # y = (x > 0) separates every row: the count is the whole data's, not one partition's
+    assert len(separation) == 1 and separation[0].startswith("400 observations are fitted")
+    assert "separation" in res.flags

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from scipy import stats
+from scipy import special, stats
 
 import fisherkit as fk
 from fisherkit.models.builtins import make_family
@@ -201,7 +201,8 @@ def test_link_not_allowed_for_the_family(df, family, link):
 
 def test_link_keyword_with_a_custom_family(df):
     family = fk.Family(lambda y, mu: -0.5 * (y - mu) ** 2, mu=fk.Predictor())
-    with pytest.raises(fk.SpecificationError, match="fk.Predictor"):
+    with pytest.raises(fk.SpecificationError,
+                       match="link inside a custom Family's fk.Predictor, not as link="):
         fk.fit("time ~ x1", data=df, family=family, link="log")
 
 
@@ -319,21 +320,29 @@ def test_scalar_with_an_unknown_constraint():
 # ---- numerical trouble: a warning of our own class and a flag --------------------------------
 
 
-def test_non_convergence_warns_and_flags(spector):
+def test_non_convergence_warns_and_flags(spector, spector_statsmodels):
     with pytest.warns(fk.ConvergenceWarning, match="did not converge .* after 1 iterations"):
         res = fk.fit(SPECTOR_FORMULA, data=spector, family="logit", maxiter=1)
     assert res.converged is False
     assert "not_converged" in res.flags
     assert np.isfinite(res.loglik)
+    # the log-likelihood reported is the one at the estimate reported (statsmodels' logit
+    # log-likelihood at those parameters), and it is short of the maximum
+    model = spector_statsmodels.model
+    assert res.loglik == pytest.approx(model.loglike(res.params.to_numpy()), rel=1e-12)
+    assert res.loglik < spector_statsmodels.llf - 1e-3
 
 
-def test_converged_fit_has_no_flags(spector):
+def test_converged_fit_has_no_flags(spector, spector_statsmodels):
     with warnings.catch_warnings():
         warnings.simplefilter("error", fk.FisherkitWarning)
         res = fk.fit(SPECTOR_FORMULA, data=spector, family="logit")
         assert res.converged is True
         assert res.flags == frozenset()
         assert np.all(np.isfinite(res.se))
+    # statsmodels' Logit bse: the inverse observed information, as fisherkit's default;
+    # 1e-8 covers the two optimizers' stopping points
+    np.testing.assert_allclose(res.se, spector_statsmodels.bse, rtol=1e-8)
 
 
 def _fit_collinear(family, outcome):
@@ -369,7 +378,28 @@ def test_collinear_columns_leave_uninvolved_standard_errors_finite(family, outco
     res, se, _ = _fit_collinear(family, outcome)
     uninvolved = ["Intercept"] + (["sigma"] if family == "normal" else [])
     assert np.all(np.isfinite(se[uninvolved])), se
-    assert np.all(np.isfinite(res.summary().loc[uninvolved, ["se", "ci_lower", "ci_upper"]]))
+    table = res.summary().loc[uninvolved]
+    assert np.all(np.isfinite(table[["se", "ci_lower", "ci_upper"]]))
+    # the uninvolved parameters are orthogonal to the flat direction x1 + x2 - x3, so their
+    # variance is that of the identified model without x3, fitted by statsmodels (1e-6: the
+    # two optimizers' stopping points; measured 1e-9)
+    df = make_frame()
+    X = sm.add_constant(df[["x1", "x2"]])
+    if family == "logit":
+        expected = [sm.Logit(df[outcome], X).fit(method="newton", tol=1e-12, disp=0).bse["const"]]
+    else:
+        # OLS bse use s^2 = SSR / (n - k), the ML variance SSR / n; sigma's ML SE is
+        # sigma / sqrt(2 n)
+        ols = sm.OLS(df[outcome], X).fit()
+        n, k = len(df), 3
+        expected = [ols.bse["const"] * np.sqrt((n - k) / n), np.sqrt(ols.ssr / n) / np.sqrt(2 * n)]
+    np.testing.assert_allclose(se[uninvolved], expected, rtol=1e-6)
+    # and the summary's intervals and p-values are the Wald ones from them
+    half = stats.norm.ppf(0.975) * table["se"]
+    np.testing.assert_allclose(table["ci_lower"], table["estimate"] - half, rtol=1e-12)
+    np.testing.assert_allclose(table["ci_upper"], table["estimate"] + half, rtol=1e-12)
+    np.testing.assert_allclose(table["p_value"], 2 * stats.norm.sf(np.abs(table["z"])),
+                               rtol=1e-12)
 
 
 @pytest.mark.parametrize("family", ["logit", "probit"])
@@ -398,6 +428,12 @@ def test_logit_log_likelihood_is_finite_at_huge_linear_predictors(intercept):
     assert loglik == pytest.approx(expected, rel=1e-12)
     assert model.loglik(theta) == pytest.approx(expected, rel=1e-12)
     assert np.all(np.isfinite(score)) and np.all(np.isfinite(hessian))
+    # the logit score X'(y - p) and Hessian -X' diag(p (1 - p)) X with p = expit(eta) from
+    # scipy: p is 0 or 1 and p (1 - p) underflows to 0 at |eta| = 800
+    X = np.column_stack([np.ones(len(df)), df["x1"]])
+    p = special.expit(X @ theta)
+    np.testing.assert_allclose(score, X.T @ (df["y"].to_numpy() - p), rtol=1e-14)
+    np.testing.assert_allclose(hessian, -(X.T * (p * (1 - p))) @ X, rtol=1e-14, atol=1e-300)
 
 
 def test_logit_fit_from_huge_linear_predictors_is_finite():
@@ -407,6 +443,9 @@ def test_logit_fit_from_huge_linear_predictors_is_finite():
         res = fk.fit("y ~ x1", data=df, family="logit", start=[800.0, 0.0])
     assert np.isfinite(res.loglik)
     assert np.all(np.isfinite(res.params))
+    # the reported log-likelihood is statsmodels' at the reported estimate
+    reference = sm.Logit(df["y"], sm.add_constant(df[["x1"]]))
+    assert res.loglik == pytest.approx(reference.loglike(res.params.to_numpy()), rel=1e-12)
     assert res.converged or "not_converged" in res.flags
     fisherkit_warnings = [w for w in record if issubclass(w.category, fk.FisherkitWarning)]
     assert res.converged or fisherkit_warnings
@@ -463,7 +502,7 @@ def test_invert_information_is_silent_on_a_positive_definite_matrix():
 
 
 def test_fit_warnings_point_at_the_callers_line(spector):
-    with pytest.warns(fk.ConvergenceWarning) as record:
+    with pytest.warns(fk.ConvergenceWarning, match="did not converge") as record:
         fk.fit(SPECTOR_FORMULA, data=spector, family="logit", maxiter=1)
     assert record[0].filename == __file__
 
@@ -503,7 +542,7 @@ def test_fit_result_estimates_cannot_be_changed_through_returned_objects(spector
         except ValueError:
             pass
     pd.testing.assert_frame_equal(res.summary(), before)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         res.theta[0] = 99.0
 
 

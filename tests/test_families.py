@@ -67,6 +67,10 @@ def check_result(res, names):
     np.testing.assert_allclose(table["z"], res.params / res.se, rtol=1e-12)
     half = stats.norm.ppf(0.975) * res.se
     np.testing.assert_allclose(table["ci_upper"] - table["ci_lower"], 2 * half, rtol=1e-10)
+    np.testing.assert_allclose(table["ci_lower"] + half, res.params, rtol=1e-10, atol=1e-12)
+    # two-sided normal p-values of the z statistics, from scipy
+    np.testing.assert_allclose(table["p_value"], 2 * stats.norm.sf(np.abs(table["z"])),
+                               rtol=1e-10, atol=1e-300)
 
 
 def se_from_hessian(hessian: np.ndarray) -> np.ndarray:

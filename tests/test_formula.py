@@ -147,7 +147,8 @@ def test_missing_raise_names_the_column(column):
 def test_missing_raise_names_the_offset():
     df = make_frame()
     df.loc[7, "log_exposure"] = np.nan
-    with pytest.raises(fk.DataError, match="log_exposure|offset"):
+    with pytest.raises(fk.DataError, match=r"Missing values in column\(s\) \['offset'\], "
+                                           r"first at row 7"):
         fk.fit("count ~ x1", data=df, family="poisson", offset="log_exposure", missing="raise")
 
 

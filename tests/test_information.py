@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 import fisherkit as fk
 from fisherkit.autodiff.derivatives import classify_stationary_point, gradient, hessian
@@ -331,12 +331,53 @@ def test_exact_summation_is_automatic_for_negbin_and_ordinal():
     assert scaled_max_diff(info.matrix, np.block([[closed_block, np.zeros((2, 1))],
                                                   [np.zeros((1, 2)), info.matrix[2:, 2:]]])) < 1e-10
 
-    ordinal = fk.fit("apply ~ pared + public + gpa", data=fk.datasets.load("ucla_apply"),
-                     family="ordinal")
+    # alpha's expected information, summed here over the counts with scipy's NB2 pmf
+    # (n = 1/alpha, p = n / (n + mu)) and the score in log(alpha),
+    # -n (psi(y + n) - psi(n) + log(n / (n + mu)) + (mu - y) / (n + mu)), up to a count
+    # whose upper tail is below 1e-18 for every row
+    alpha, n = alpha[0], 1.0 / alpha[0]
+    counts = np.arange(int(stats.nbinom.isf(1e-18, n, n / (n + mu.max()))) + 1)[:, None]
+    pmf = stats.nbinom.pmf(counts, n, n / (n + mu))
+    score = -n * (special.digamma(counts + n) - special.digamma(n) + np.log(n / (n + mu))
+                  + (mu - counts) / (n + mu))
+    info_log_alpha = np.sum(pmf * score ** 2)
+    assert info.matrix[2, 2] == pytest.approx(info_log_alpha, rel=1e-9)  # measured 3e-11
+    # and the expected-information standard errors are those blocks inverted (alpha's by
+    # the delta method from log alpha)
+    se = res.with_cov("expected").se
+    assert se.notna().all()
+    np.testing.assert_allclose(se, [*np.sqrt(np.diag(np.linalg.inv(closed_block))),
+                                    alpha / np.sqrt(info_log_alpha)], rtol=1e-9)
+
+    df = fk.datasets.load("ucla_apply")
+    ordinal = fk.fit("apply ~ pared + public + gpa", data=df, family="ordinal")
     info = expected_information(ordinal.model, ordinal.theta)
     assert info.method == "exact"
     assert np.all(np.linalg.eigvalsh(info.matrix) > 0)
-    assert res.with_cov("expected").se.notna().all()
+    # the cumulative logit's expected information in closed form (multinomial: the sum over
+    # categories of g g' / P_j, g the gradient of P_j = F(c_j - eta) - F(c_{j-1} - eta) in
+    # (beta, c)), then carried to the working cut points c_1 = w_1, c_k = c_{k-1} + e^{w_k}
+    X = df[["pared", "public", "gpa"]].to_numpy(dtype=float)
+    p, m = X.shape[1], ordinal.n_params - X.shape[1]
+    eta = X @ ordinal.params.iloc[:p].to_numpy()
+    cuts = np.r_[-np.inf, ordinal.params.iloc[p:].to_numpy(), np.inf]
+    F = stats.logistic.cdf(cuts[None, :] - eta[:, None])
+    f = stats.logistic.pdf(cuts[None, :] - eta[:, None])
+    closed = np.zeros((p + m, p + m))
+    for j in range(m + 1):
+        g = np.zeros((len(X), p + m))
+        g[:, :p] = -(f[:, j + 1] - f[:, j])[:, None] * X
+        if j < m:
+            g[:, p + j] += f[:, j + 1]
+        if j > 0:
+            g[:, p + j - 1] -= f[:, j]
+        closed += (g / (F[:, j + 1] - F[:, j])[:, None]).T @ g
+    J = np.eye(p + m)
+    working = ordinal.params_working.iloc[p:].to_numpy()
+    J[p:, p] = 1.0
+    for i in range(1, m):
+        J[p + i:, p + i] = np.exp(working[i])
+    assert scaled_max_diff(info.matrix, J.T @ closed @ J) < 1e-10  # measured 1e-15
 
 
 # ---- 5. Observed versus expected ---------------------------------------------------------
@@ -438,6 +479,21 @@ def test_information_matrix_test_output():
     # 3 parameters give 6 Hessian elements, but op_75_79 is 0/1, so op_75_79^2 = op_75_79
     # and its diagonal indicator repeats the (Intercept, op_75_79) one: 5 independent
     assert im["df"] == 5 and 0 <= im["p_value"] <= 1
+    # the OPG form computed here from its definition (Chesher, 1983; Lancaster, 1984):
+    # n R^2 of the uncentred regression of ones on the scores s_i = (y - mu) x_i and the
+    # indicators vech(s_i s_i' + H_i) = ((y - mu)^2 - mu) x_ia x_ib of the Poisson log link,
+    # with as many degrees of freedom as the indicators add to the scores' rank
+    used = ships().dropna(subset=["accident", "service"])
+    X = np.column_stack([np.ones(len(used)), used["yr_con"], used["op_75_79"]])
+    y = used["accident"].to_numpy()
+    mu = used["service"].to_numpy() * np.exp(X @ res.params.to_numpy())
+    S = (y - mu)[:, None] * X
+    a, b = np.triu_indices(3)
+    Z = np.hstack([S, ((y - mu) ** 2 - mu)[:, None] * X[:, a] * X[:, b]])
+    fitted = Z @ np.linalg.lstsq(Z, np.ones(len(y)), rcond=None)[0]
+    assert np.linalg.matrix_rank(Z) - np.linalg.matrix_rank(S) == im["df"]
+    assert im["statistic"] == pytest.approx(fitted @ fitted, rel=1e-10)
+    assert im["p_value"] == pytest.approx(stats.chi2.sf(fitted @ fitted, 5), rel=1e-10)
     assert "sandwich" in im["conclusion"]
 
 
@@ -523,21 +579,35 @@ def test_se_table_is_with_cov_column_by_column(nb2_ships):
 
 
 def test_with_cov_does_not_refit(monkeypatch):
-    import fisherkit.fitting
-    res = fk.fit(SPECTOR, data=fk.datasets.load("spector"), family="logit")
-    monkeypatch.setitem(fisherkit.fitting.METHODS, "newton", None)  # a refit would fail
+    df, X = spector_frame()
+    res = fk.fit(SPECTOR, data=df, family="logit")
+    model = res.model
+
+    def refit(*args, **kwargs):
+        raise AssertionError("with_cov evaluated the log-likelihood or its derivatives")
+
+    # any optimizer needs the log-likelihood, its score or its Hessian at new points: the
+    # sandwich needs none of them (the Hessian at the estimate is kept), only the OPG
+    for name in ("loglik", "derivatives", "score", "hessian"):
+        monkeypatch.setattr(model, name, refit)
+    passes = model.passes
     other = res.with_cov("sandwich")
+    se = other.se
+    assert model.passes - passes <= 1  # the OPG's one pass; a refit takes one per iteration
     assert other.theta is res.theta and other.optimize_result is res.optimize_result
     pd.testing.assert_series_equal(other.params, res.params)
     assert other.cov_type == "sandwich" and res.cov_type == "observed"
-    assert not np.allclose(other.se, res.se)
+    # statsmodels' HC0 on the same data (no factor, as fisherkit's sandwich)
+    ref = sm.Logit(df["GRADE"], X).fit(method="newton", tol=1e-12, disp=0, cov_type="HC0")
+    np.testing.assert_allclose(se, ref.bse, rtol=1e-8)
+    assert not np.allclose(se, res.se)
 
 
 def test_with_cov_rejects_unknown_kinds():
     res = fk.fit(SPECTOR, data=fk.datasets.load("spector"), family="logit")
     with pytest.raises(fk.SpecificationError, match="Unknown cov 'robust'"):
         res.with_cov("robust")
-    with pytest.raises(fk.SpecificationError, match="needs cluster="):
+    with pytest.raises(fk.SpecificationError, match="cov='cluster' needs cluster="):
         res.with_cov("cluster")
     with pytest.raises(fk.SpecificationError, match="Unknown information kind"):
         res.information("sandwich")
@@ -545,10 +615,10 @@ def test_with_cov_rejects_unknown_kinds():
 
 def test_expected_information_of_censored_weibull_is_refused():
     heart = fk.datasets.load("heart")
-    with pytest.raises(fk.DataError, match="censoring"):
+    with pytest.raises(fk.DataError, match="censored weibull model depends on the censoring"):
         fk.fit("survival ~ age", data=heart, family="weibull", event="censors", cov="expected")
     res = fk.fit("survival ~ age", data=heart, family="weibull", event="censors")
-    with pytest.raises(fk.DataError, match="censoring"):
+    with pytest.raises(fk.DataError, match="censored weibull model depends on the censoring"):
         res.with_cov("expected").se
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
+from scipy import stats
 
 import fisherkit as fk
 from fisherkit.inference.reparam import DeltaMethodWarning, ParameterMap, delta_method
@@ -131,6 +132,9 @@ def test_sigma_interval_from_the_working_scale_stays_positive():
     table = res.delta(lambda p: anp.log(p["sigma"]), name="log_sigma", interval="endpoints")
     working = res.summary_scales().loc[("sigma", "working")]
     assert_close(table.loc["log_sigma", "se"], working["se"], 1e-10)
+    # normal ML at the estimate: the information of log sigma is 2 n, orthogonal to the
+    # coefficients (sum r_i x_i = 0), so its SE is 1 / sqrt(2 n) whatever the data
+    assert_close(working["se"], 1 / np.sqrt(2 * 12), 1e-10)
 
 
 # ---- against the sampling distribution ------------------------------------------------------
@@ -413,9 +417,12 @@ def test_summary_scales_shows_working_and_natural_rows():
     assert working["label"] == "log(sigma)"
     assert abs(working["estimate"] - np.log(sigma)) < 1e-12
     assert abs(working["se"] - se / sigma) < 1e-12
-    # the working interval mapped back is the endpoint interval of sigma's delta method
+    # the working interval is the Wald interval of log sigma, whose SE at the normal MLE is
+    # 1 / sqrt(2 n) (information 2 n, orthogonal to the coefficients): mapped back it is
+    # sigma exp(-+ z / sqrt(2 n)), positive where sigma's own Wald interval need not be
+    half = stats.norm.ppf(0.975) / np.sqrt(2 * res.n_obs)
     mapped = np.exp(working[["ci_lower", "ci_upper"]].to_numpy(dtype=float))
-    assert np.all(mapped > 0)
+    assert_close(mapped, sigma * np.exp([-half, half]), 1e-10)
 
 
 def test_summary_scales_for_cut_points():

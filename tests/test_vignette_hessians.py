@@ -6,10 +6,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 VIGNETTES = Path(__file__).resolve().parents[1] / "vignettes"
 
 
+@pytest.mark.slow
 def test_hessian_vignette_runs_and_its_saddle_is_the_closed_form_one(tmp_path):
     subprocess.run([sys.executable, str(VIGNETTES / "hessians.py"), "--output-dir",
                     str(tmp_path)], check=True, capture_output=True, timeout=300)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import statsmodels.api as sm
 
 import fisherkit as fk
 
@@ -23,6 +24,7 @@ def load_vignette():
     return module
 
 
+@pytest.mark.slow
 def test_natural_gradient_vignette_runs_and_its_ill_conditioned_claim_holds(tmp_path):
     subprocess.run([sys.executable, str(VIGNETTES / "natural_gradient.py"),
                     "--output-dir", str(tmp_path)], check=True, capture_output=True, timeout=300)
@@ -42,9 +44,12 @@ def test_natural_gradient_vignette_runs_and_its_ill_conditioned_claim_holds(tmp_
     assert int(printed.group(1)) == natural.n_iter
     assert int(printed.group(2).replace(",", "")) == 1000
     safe = 4.0 / np.linalg.eigvalsh(design.T @ design)[-1]
-    with pytest.warns(fk.ConvergenceWarning):
+    with pytest.warns(fk.ConvergenceWarning, match="did not converge"):
         plain = fk.fit(formula, data=df, family="logit", method="gradient", maxiter=1000,
                        options={"learning_rate": safe})
     assert not plain.converged
     newton = fk.fit(formula, data=df, family="logit")
     assert ((natural.params - newton.params).abs() / newton.se).max() < 1e-6
+    # and that maximum is statsmodels' on the same design
+    reference = sm.Logit(df["y"], design).fit(method="newton", tol=1e-12, disp=0)
+    assert np.max(np.abs(natural.params.to_numpy() - reference.params) / reference.bse) < 1e-6

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import statsmodels.api as sm
 from scipy import special, stats
 
@@ -14,6 +15,7 @@ import fisherkit as fk
 VIGNETTES = Path(__file__).resolve().parents[1] / "vignettes"
 
 
+@pytest.mark.slow
 def test_reparameterization_vignette_runs_and_its_sigma_claim_holds(tmp_path):
     subprocess.run([sys.executable, str(VIGNETTES / "reparameterization.py"), "--output-dir",
                     str(tmp_path)], check=True, capture_output=True, timeout=300)
