@@ -24,7 +24,7 @@ from .building import build_model
 from .models.family import Family
 from .models.likelihood import Likelihood
 from .models.protocol import Finding, LikelihoodModel
-from .optimize import METHODS, Optimizer, resolve_optimizer  # noqa: F401 (METHODS kept here)
+from .optimize import Optimizer, resolve_optimizer
 from .optimize.progress import split_callback, with_progress
 from .results import COV_TYPES, FitResult
 

@@ -27,7 +27,6 @@ from ..exceptions import DataError, SpecificationError
 from ..models.family import Family
 from ..models.formula import ModelData, build_data, check_constant_columns, check_enough_rows
 from ..models.index_model import Model
-from ..models.parameters import Predictor
 
 __all__ = ["PartitionSpec", "formula_variables", "categorical_candidates", "scan_partition",
            "summarize_partition", "pooled_start", "partition_pieces", "combine_pieces", "Failure"]
@@ -93,7 +92,7 @@ def formula_variables(formula: str, family: Family) -> tuple[str, list[str]]:
     lhs, rhs = (part.strip() for part in formula.split("~", 1))
     parts = [lhs or "1", rhs]
     for spec in family.params.values():
-        if isinstance(spec, Predictor) and spec.formula is not None:
+        if spec.has_design and spec.formula is not None:
             parts.append(spec.formula.lstrip("~ ").strip() or "1")
     return lhs, parts
 

@@ -114,7 +114,7 @@ def evaluate(func: Callable, estimate: pd.Series, name=None):
     out_names = _output_names(name, values.size, keys[0], func)
     bad = [n for n, v in zip(out_names, values) if not np.isfinite(v)]
     if bad:
-        raise SpecificationError(f"The function is not finite at the estimate: "
+        raise SpecificationError("The function is not finite at the estimate: "
                                  + ", ".join(f"{n} = {v}" for n, v in zip(out_names, values)
                                              if n in bad) + ".")
     rows, cols = np.nonzero(~np.isfinite(J))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, SeparationWarning, SpecificationError
-from .parameters import CutPoints, Predictor, Scalar
+from .parameters import Declaration
 from .protocol import Finding
 
 __all__ = ["Family"]
@@ -56,6 +56,7 @@ class Family:
     ...     log_poisson = y * anp.log(rate) - rate - gammaln(y + 1)
     ...     at_zero = anp.log(zero + (1 - zero) * anp.exp(-rate))
     ...     return anp.where(y == 0, at_zero, anp.log1p(-zero) + log_poisson)
+    >>> from fisherkit.models.parameters import Predictor, Scalar
     >>> zip_family = Family(zip_logpdf, rate=Predictor(link="log"), zero=Scalar("unit_interval"))
     >>> list(zip_family.params)
     ['rate', 'zero']
@@ -79,12 +80,12 @@ class Family:
         if not callable(logpdf):
             raise SpecificationError("The 'logpdf' of a Family must be callable.")
         for key, spec in params.items():
-            if not isinstance(spec, (Predictor, Scalar, CutPoints)):
+            if not isinstance(spec, Declaration):
                 raise SpecificationError(
                     f"The parameter {key!r} must be declared as fk.Predictor, fk.Scalar or "
                     f"fk.CutPoints; got {type(spec).__name__}."
                 )
-        if not any(isinstance(s, Predictor) for s in params.values()):
+        if not any(s.has_design for s in params.values()):
             raise SpecificationError("A Family needs at least one fk.Predictor parameter.")
         self.logpdf = logpdf
         if support is not None:
@@ -92,7 +93,7 @@ class Family:
         self.sample = sample
         self.name = name or getattr(logpdf, "__name__", "custom")
         self.aux = tuple(aux)
-        self.params: dict[str, Predictor | Scalar | CutPoints] = dict(params)
+        self.params: dict[str, Declaration] = dict(params)
         # True for built-ins whose logpdf takes linear predictors and working-scale scalars
         # directly, so that it can use the stable forms in fisherkit.autodiff.primitives.
         self.working_scale = False
@@ -118,9 +119,9 @@ class Family:
         """Starting values: the intercept of each predictor (on the eta scale) and scalars."""
         out: dict[str, object] = {}
         for key, spec in self.params.items():
-            if isinstance(spec, Scalar):
-                out[key] = spec.start if spec.start is not None else {
-                    "real": 0.0, "positive": 1.0, "unit_interval": 0.5}[spec.constraint]
+            value = spec.default_start()
+            if value is not None:
+                out[key] = value
         return out
 
     def post_fit_checks(self, model, theta: np.ndarray) -> list[Finding]:
@@ -158,25 +159,17 @@ class Family:
     def _arguments_from_eta(self, E, aux):
         values, c = [], 0
         for spec in self.params.values():
-            width = E.shape[1] - c - (len(self.params) - len(values) - 1)
-            if isinstance(spec, CutPoints):
-                values.append([E[:, c + j] for j in range(width)])
-                c += width
-            else:
-                values.append(E[:, c])
-                c += 1
+            # a block of variable width takes what the blocks after it leave
+            width = E.shape[1] - c - (len(self.params) - len(values) - 1) if spec.variable_width else 1
+            values.append(spec.from_columns([E[:, c + j] for j in range(width)]))
+            c += width
         return {k: v for k, v in self.density_arguments(values, aux).items() if k in self.params}
 
     def density_arguments(self, columns: list, aux: Mapping[str, np.ndarray]) -> dict:
         """Map per-block working-scale values to the keyword arguments of ``logpdf``."""
         args = {}
         for (key, spec), value in zip(self.params.items(), columns):
-            if self.working_scale:
-                args[key] = spec.to_natural(value) if isinstance(spec, CutPoints) else value
-            elif isinstance(spec, Predictor):
-                args[key] = spec.get_link().inverse(value)
-            else:
-                args[key] = spec.to_natural(value)
+            args[key] = spec.density_argument(value, self.working_scale)
         args.update(aux)
         return args
 

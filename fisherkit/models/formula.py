@@ -17,7 +17,6 @@ from formulaic import Formula, model_matrix
 from ..exceptions import DataError, SpecificationError
 from ..validation import MISSING, check_choice
 from .family import Family
-from .parameters import Predictor
 
 __all__ = ["ModelData", "build_data", "check_constant_columns", "check_enough_rows"]
 
@@ -297,7 +296,7 @@ def _split_formula(formula: str, family: Family):
     if not isinstance(formula, str) or "~" not in formula:
         raise SpecificationError(f"The formula must read 'outcome ~ terms'; got {formula!r}.")
     lhs, rhs = (part.strip() for part in formula.split("~", 1))
-    predictors = [k for k, s in family.params.items() if isinstance(s, Predictor)]
+    predictors = [k for k, s in family.params.items() if s.has_design]
     main = next((k for k in predictors if family.params[k].formula is None), None)
     rhs_of = {k: (rhs if k == main else (family.params[k].formula or "1").lstrip("~ ").strip()
                   or "1") for k in predictors}

@@ -24,7 +24,7 @@ from .expected import index_expected_information
 from .family import Family
 from .formula import ModelData
 from ..autodiff.linalg import gram_and_product, weighted_cross
-from .parameters import CutPoints, Predictor, Scalar
+from .parameters import Declaration
 
 __all__ = ["Model", "Block"]
 
@@ -42,7 +42,7 @@ class Block:
     """One declared parameter of a family, placed in the flat working vector."""
 
     key: str
-    spec: Predictor | Scalar | CutPoints
+    spec: Declaration
     start: int
     stop: int
     names: tuple[str, ...]
@@ -50,8 +50,8 @@ class Block:
 
     @property
     def n_columns(self) -> int:
-        """Columns of ``E`` it fills: one per predictor or scalar, one per cut point."""
-        return self.stop - self.start if isinstance(self.spec, CutPoints) else 1
+        """Columns of ``E`` it fills: one per predictor, one per value of anything else."""
+        return 1 if self.spec.has_design else self.stop - self.start
 
 
 class Model:
@@ -77,15 +77,7 @@ class Model:
         self.passes = 0
         blocks, at = [], 0
         for key, spec in family.params.items():
-            if isinstance(spec, Predictor):
-                names = data.column_names[key]
-                working = names
-            elif isinstance(spec, Scalar):
-                names, working = (key,), (spec.working_label(key),)
-            else:
-                levels = [str(v) for v in data.levels]
-                names = tuple(f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:]))
-                working = (names[0],) + tuple(f"log({b} - {a})" for a, b in zip(names[:-1], names[1:]))
+            names, working = spec.labels(key, data)
             blocks.append(Block(key, spec, at, at + len(names), tuple(names), tuple(working)))
             at += len(names)
         self.blocks: tuple[Block, ...] = tuple(blocks)
@@ -95,7 +87,7 @@ class Model:
         # each column of E: (block, slice of theta it takes, design or None for ones)
         self._columns = []
         for b in self.blocks:
-            if isinstance(b.spec, Predictor):
+            if b.spec.has_design:
                 self._columns.append((b, slice(b.start, b.stop), data.designs[b.key]))
             else:
                 self._columns.extend((b, slice(i, i + 1), None) for i in range(b.start, b.stop))
@@ -121,13 +113,12 @@ class Model:
         Raises SpecificationError for families whose first predictor is not the mean (the
         Weibull's log scale, an ordinal model's location).
         """
-        reason = self.family.no_mean
-        if reason is None and any(isinstance(b.spec, CutPoints) for b in self.blocks):
-            reason = "an ordinal outcome has no mean response on the link scale"
+        reasons = [self.family.no_mean] + [b.spec.no_mean for b in self.blocks]
+        reason = next((r for r in reasons if r is not None), None)
         if reason is not None:
             raise SpecificationError(f"Marginal effects on the mean are not available for the "
                                      f"{self.family.name} family: {reason}.")
-        return next(b for b in self.blocks if isinstance(b.spec, Predictor))
+        return next(b for b in self.blocks if b.spec.has_design)
 
     def count_separated(self, theta: np.ndarray) -> int:
         """Observations a binary model fits with probability within 1e-8 of their outcome."""
@@ -151,18 +142,14 @@ class Model:
         """Per-block working values from ``theta`` (general path) or from ``E`` columns."""
         values, c = [], 0
         for b in self.blocks:
-            if isinstance(b.spec, Predictor):
-                if E is None:
-                    eta = anp.dot(self.data.designs[b.key], theta[b.start:b.stop])
-                    off = self.data.offsets[b.key]
-                    values.append(eta if off is None else eta + off)
-                else:
-                    values.append(E[:, c])
-            elif isinstance(b.spec, Scalar):
-                values.append(theta[b.start] if E is None else E[:, c])
+            if E is not None:
+                values.append(b.spec.from_columns([E[:, c + j] for j in range(b.n_columns)]))
+            elif b.spec.has_design:
+                eta = anp.dot(self.data.designs[b.key], theta[b.start:b.stop])
+                off = self.data.offsets[b.key]
+                values.append(eta if off is None else eta + off)
             else:
-                values.append([theta[i] if E is None else E[:, c + i - b.start]
-                               for i in range(b.start, b.stop)])
+                values.append(b.spec.from_columns([theta[i] for i in range(b.start, b.stop)]))
             c += b.n_columns
         return values
 
@@ -353,16 +340,8 @@ class Model:
 
     def to_natural(self, theta):
         """Natural-scale parameter vector (autograd-traceable)."""
-        parts = []
-        for b in self.blocks:
-            w = theta[b.start:b.stop]
-            if isinstance(b.spec, Predictor):
-                parts.append(w)
-            elif isinstance(b.spec, Scalar):
-                parts.append(anp.reshape(b.spec.to_natural(w[0]), (1,)))
-            else:
-                parts.append(anp.reshape(b.spec.to_natural(w), (-1,)))
-        return anp.concatenate(parts)
+        return anp.concatenate([b.spec.block_to_natural(theta[b.start:b.stop])
+                                for b in self.blocks])
 
     def natural_jacobian(self, theta: np.ndarray) -> np.ndarray:
         """``d natural / d working``, ``p x p``."""
@@ -373,25 +352,20 @@ class Model:
         natural = np.asarray(natural, dtype=float)
         theta = np.empty(self.n_params)
         for b in self.blocks:
-            v = natural[b.start:b.stop]
-            if isinstance(b.spec, Predictor):
-                theta[b.start:b.stop] = v
-            elif isinstance(b.spec, Scalar):
-                theta[b.start] = b.spec.to_working(v[0])
-            else:
-                theta[b.start:b.stop] = CutPoints.to_working(v)
+            theta[b.start:b.stop] = b.spec.block_to_working(natural[b.start:b.stop])
         return theta
 
     def _block_of(self, index: int) -> Block:
         return next(b for b in self.blocks if b.start <= index < b.stop)
 
     def own_coordinate(self, index: int) -> bool:
-        """Cut points share their working coordinates (first cut and log gaps)."""
-        return not isinstance(self._block_of(index).spec, CutPoints)
+        """Cut points share their working coordinates (first cut and log gaps); every
+        other value has its own."""
+        return self._block_of(index).spec.own_coordinates
 
     def can_be_zero(self, index: int) -> bool:
-        """Coefficients of a linear predictor may be 0."""
-        return isinstance(self._block_of(index).spec, Predictor)
+        """Coefficients of a linear predictor may be 0; scalars and cut points may not."""
+        return self._block_of(index).spec.zero_allowed
 
     def start_values(self) -> np.ndarray:
         """Starting ``theta``: intercepts and scalars from the family, slopes at zero."""
@@ -399,15 +373,6 @@ class Model:
         theta = np.zeros(self.n_params)
         for b in self.blocks:
             value = start.get(b.key)
-            if value is None:
-                continue
-            if isinstance(b.spec, Predictor):
-                names = self.data.column_names[b.key]
-                plain = [n.split(":", 1)[-1] for n in names]
-                if "Intercept" in plain:
-                    theta[b.start + plain.index("Intercept")] = value
-            elif isinstance(b.spec, Scalar):
-                theta[b.start] = b.spec.to_working(value)
-            else:
-                theta[b.start:b.stop] = b.spec.to_working(value)
+            if value is not None:
+                theta[b.start:b.stop] = b.spec.start_block(value, b.names)
         return theta

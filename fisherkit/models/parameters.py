@@ -19,7 +19,7 @@ from ..exceptions import SpecificationError
 from .links import Link, get_link
 from ..autodiff.primitives import log_sigmoid
 
-__all__ = ["Predictor", "Scalar", "CutPoints", "Array", "CONSTRAINTS", "declare", "element_names",
+__all__ = ["Declaration", "Predictor", "Scalar", "CutPoints", "Array", "CONSTRAINTS", "declare", "element_names",
            "check_start_value"]
 
 
@@ -45,8 +45,54 @@ CONSTRAINTS = {
 }
 
 
+class Declaration:
+    """What a declared parameter does for the block of ``theta`` it owns in an index model:
+    its names, its working <-> natural maps, its start and the argument it gives the
+    log-density. Blocks are told apart by these, never by their class."""
+
+    #: a linear predictor with a design of its own (one column of ``E``, many coefficients)
+    has_design = False
+    #: every natural value is a function of its own working coordinate alone
+    own_coordinates = True
+    #: 0 is in the parameter space (a score test sets absent parameters there)
+    zero_allowed = False
+    #: the block fills as many columns of ``E`` as it has values (cut points)
+    variable_width = False
+    #: why the model has no mean response when it holds this block, or None
+    no_mean = None
+
+    def labels(self, key: str, data) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Names of the block's values on the natural and the working scale."""
+        raise NotImplementedError
+
+    def from_columns(self, columns: list):
+        """What the log-density receives from the block's working values (one per column)."""
+        return columns[0]
+
+    def block_to_natural(self, w):
+        """The block's natural values from its working ones (autograd-traceable)."""
+        return w
+
+    def block_to_working(self, v) -> np.ndarray:
+        """The block's working values from its natural ones."""
+        return np.asarray(v, dtype=float)
+
+    def start_block(self, value, names: tuple[str, ...]) -> np.ndarray:
+        """The block's working start from the family's starting value."""
+        return self.block_to_working(value)
+
+    def default_start(self):
+        """A starting value on the natural scale where the family gives none, or None."""
+        return None
+
+    def density_argument(self, value, working_scale: bool):
+        """The argument ``logpdf`` receives: working values for a built-in family's stable
+        forms (``working_scale``), natural ones for a user's."""
+        return value if working_scale else self.block_to_natural(value)
+
+
 @dataclass(frozen=True)
-class Predictor:
+class Predictor(Declaration):
     """A distribution parameter given by a linear predictor through an inverse link.
 
     Parameters
@@ -68,12 +114,29 @@ class Predictor:
     formula: str | None = None
     link: str = "identity"
 
+    has_design = True
+    zero_allowed = True
+
     def get_link(self) -> Link:
         return get_link(self.link)
 
+    def labels(self, key, data):
+        return data.column_names[key], data.column_names[key]
+
+    def start_block(self, value, names):
+        """Zero slopes, and the family's value for the intercept where there is one."""
+        theta = np.zeros(len(names))
+        plain = [n.split(":", 1)[-1] for n in names]
+        if "Intercept" in plain:
+            theta[plain.index("Intercept")] = value
+        return theta
+
+    def density_argument(self, value, working_scale):
+        return value if working_scale else self.get_link().inverse(value)
+
 
 @dataclass(frozen=True)
-class Scalar:
+class Scalar(Declaration):
     """A scalar distribution parameter shared by all observations.
 
     Parameters
@@ -108,14 +171,52 @@ class Scalar:
     def working_label(self, name: str) -> str:
         return CONSTRAINTS[self.constraint].working_label.format(name)
 
+    def labels(self, key, data):
+        return (key,), (self.working_label(key),)
+
+    def block_to_natural(self, w):
+        return anp.reshape(self.to_natural(w[0]), (1,))
+
+    def block_to_working(self, v):
+        return np.array([self.to_working(np.asarray(v, dtype=float).reshape(-1)[0])])
+
+    def default_start(self):
+        return self.start if self.start is not None else {
+            "real": 0.0, "positive": 1.0, "unit_interval": 0.5}[self.constraint]
+
+    def density_argument(self, value, working_scale):
+        return value if working_scale else self.to_natural(value)
+
 
 @dataclass(frozen=True)
-class CutPoints:
+class CutPoints(Declaration):
     """Increasing cut points of a cumulative-link (ordinal) model, one fewer than the levels.
 
     The working scale is the first cut point followed by the logs of the gaps, so any
     working vector maps to a strictly increasing sequence.
     """
+
+    own_coordinates = False
+    variable_width = True
+    no_mean = "an ordinal outcome has no mean response on the link scale"
+
+    def labels(self, key, data):
+        levels = [str(v) for v in data.levels]
+        names = tuple(f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:]))
+        working = (names[0],) + tuple(f"log({b} - {a})" for a, b in zip(names[:-1], names[1:]))
+        return names, working
+
+    def from_columns(self, columns):
+        return list(columns)
+
+    def block_to_natural(self, w):
+        return anp.reshape(self.to_natural(w), (-1,))
+
+    def block_to_working(self, v):
+        return self.to_working(v)
+
+    def density_argument(self, value, working_scale):
+        return self.to_natural(value)
 
     def to_natural(self, w):
         """Cut points from working values: a vector, or a list of per-observation columns."""
