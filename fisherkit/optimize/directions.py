@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..autodiff.linalg import unit_diagonal
 from ..exceptions import ConvergenceWarning, SpecificationError, user_stacklevel
 from .trace import Point
 
@@ -41,11 +42,8 @@ def newton_direction(score: np.ndarray, hessian: np.ndarray) -> tuple[np.ndarray
     >>> newton_direction(np.array([2.0, 1.0]), np.diag([4.0, -1.0]))[1]
     False
     """
-    A = -0.5 * (hessian + hessian.T)
-    diag = np.abs(np.diag(A))
     # coordinates with no curvature at all (a saturated start) are left unscaled
-    d = np.where(diag > 1e-200, np.sqrt(diag), 1.0)
-    S = A / np.outer(d, d)
+    S, d = unit_diagonal(-0.5 * (hessian + hessian.T), tiny=1e-200)
     gs = score / d
     try:
         L = np.linalg.cholesky(S)
