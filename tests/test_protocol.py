@@ -192,3 +192,12 @@ def test_one_message_form_for_a_refused_choice():
         check_choice("missing", "omit", ("drop", "raise"))
     with pytest.raises(fk.SpecificationError, match=r"must be one of 'a', 'b' or 'c'; got \['a'\]"):
         check_choice("kind", ["a"], ("a", "b", "c"))
+
+
+def test_a_misspelt_option_names_itself_and_the_familys_data(spector):
+    with pytest.raises(fk.SpecificationError,
+                       match=r"logit family does not take \['clientt'\]: it takes no extra data, "
+                             r"and fk.fit has no such option"):
+        fk.fit("GRADE ~ GPA", spector, "logit", clientt=1)
+    with pytest.raises(fk.SpecificationError, match=r"its extra data are \['trials'\]"):
+        fk.fit("GRADE ~ GPA", spector, "binomial", trials=np.ones(len(spector)), exposure=1)

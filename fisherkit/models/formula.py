@@ -325,7 +325,10 @@ def _extra_columns(family: Family, data: pd.DataFrame, aux_columns: dict, offset
             raise SpecificationError(f"The {family.name} family needs '{key}=' (a column or array).")
     unknown = sorted(k for k, v in aux_columns.items() if v is not None)
     if unknown:
-        raise SpecificationError(f"The {family.name} family does not take {unknown}.")
+        takes = (f"its extra data are {list(family.aux)}" if family.aux
+                 else "it takes no extra data")
+        raise SpecificationError(f"The {family.name} family does not take {unknown}: {takes}, "
+                                 "and fk.fit has no such option.")
     if offset is not None:
         extras["offset"] = _as_column(offset, data, "offset")
     if cluster is not None:
