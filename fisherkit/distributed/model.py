@@ -142,6 +142,10 @@ class DistributedModel:
     def label(self) -> str:
         return self.family.name
 
+    def outcome_values(self) -> None:
+        """The outcome stays in the partitions."""
+        return None
+
     def subset(self, rows):
         raise SpecificationError("The mini-batch variants (batch_size=) take an index model "
                                  "fitted in memory by fk.fit on a pandas DataFrame; got a "

@@ -90,9 +90,8 @@ def _check_same_data(restricted, full, test: str) -> None:
                                  f"the restricted fit has {restricted.n_obs} observations and "
                                  f"the full one {full.n_obs} (were different rows dropped for "
                                  "missing values?).")
-    y_r = getattr(getattr(restricted, "data", None), "y", None)
-    y_f = getattr(getattr(full, "data", None), "y", None)
-    if isinstance(y_r, np.ndarray) and isinstance(y_f, np.ndarray) and y_r.shape == y_f.shape:
+    y_r, y_f = restricted.outcome_values(), full.outcome_values()
+    if y_r is not None and y_f is not None and y_r.shape == y_f.shape:
         if not np.array_equal(y_r, y_f):
             raise SpecificationError(f"A {test} test needs both models fitted to the same "
                                      "outcome; the two fits have different outcome values.")

@@ -100,6 +100,9 @@ class Model:
     def label(self) -> str:
         return self.family.name
 
+    def outcome_values(self) -> np.ndarray:
+        return self.data.y
+
     def subset(self, rows) -> "Model":
         """The model over some of its rows (mini-batches)."""
         return Model(self.family, self.data.take(rows))

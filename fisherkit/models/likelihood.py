@@ -221,6 +221,10 @@ class Likelihood:
     def label(self) -> str:
         return self.name
 
+    def outcome_values(self) -> None:
+        """The user's data need not separate an outcome from the rest."""
+        return None
+
     def subset(self, rows):
         raise SpecificationError("The mini-batch variants (batch_size=) take an index model "
                                  "fitted in memory by fk.fit on a pandas DataFrame; got a "

@@ -125,6 +125,10 @@ class LikelihoodModel(Protocol):
         unconstrained scalar), as a score test does to a parameter absent from the
         restricted model."""
 
+    def outcome_values(self) -> np.ndarray | None:
+        """The outcome of the rows in memory, coded as the model uses it, or None where the
+        model does not hold one (a user's likelihood, data in Dask)."""
+
     # ---- after the fit ------------------------------------------------------------------
 
     def post_fit_checks(self, theta: np.ndarray) -> list[Finding]:
