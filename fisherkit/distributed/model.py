@@ -26,10 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exceptions import DataError, SpecificationError
-from ..validation import MISSING, check_choice
 from ..models.expected import ExpectedInformation
 from ..models.family import Family
 from ..models.index_model import Model
+from ..models.protocol import refuse_subset
+from ..validation import MISSING, check_choice
 from . import partitions as parts
 
 __all__ = ["DistributedModel", "DistributedData", "DaskComputationError", "NotInMemoryError",
@@ -147,9 +148,7 @@ class DistributedModel:
         return None
 
     def subset(self, rows):
-        raise SpecificationError("The mini-batch variants (batch_size=) take an index model "
-                                 "fitted in memory by fk.fit on a pandas DataFrame; got a "
-                                 "DistributedModel.")
+        refuse_subset("DistributedModel")
 
     # ---- passes over the data ---------------------------------------------------------
 

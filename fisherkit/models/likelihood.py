@@ -28,6 +28,7 @@ from ..exceptions import DataError, SpecificationError
 from ..validation import MISSING, check_choice
 from .expected import ExpectedInformation, monte_carlo_information
 from .parameters import CONSTRAINTS, check_start_value, declare, element_names
+from .protocol import refuse_subset
 
 __all__ = ["Likelihood"]
 
@@ -226,9 +227,7 @@ class Likelihood:
         return None
 
     def subset(self, rows):
-        raise SpecificationError("The mini-batch variants (batch_size=) take an index model "
-                                 "fitted in memory by fk.fit on a pandas DataFrame; got a "
-                                 "Likelihood.")
+        refuse_subset("Likelihood")
 
     def step_divergence(self, path: np.ndarray) -> np.ndarray:
         """NaN: a user's likelihood defines no divergence between its fitted distributions."""

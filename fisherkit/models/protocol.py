@@ -19,7 +19,9 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["LikelihoodModel", "Finding", "PIECES"]
+from ..exceptions import SpecificationError
+
+__all__ = ["LikelihoodModel", "Finding", "PIECES", "refuse_subset"]
 
 #: what an optimizer may ask of every point it visits, for models that compute several
 #: at once (see :meth:`LikelihoodModel.prefetch`)
@@ -137,3 +139,11 @@ class LikelihoodModel(Protocol):
     def step_divergence(self, path: np.ndarray) -> np.ndarray:
         """Kullback-Leibler divergence of each step of an optimizer's path from the row
         before (NaN for the first row, and where the model defines none)."""
+
+
+def refuse_subset(kind: str):
+    """The refusal of :meth:`LikelihoodModel.subset` by a model that cannot take some of its
+    rows alone (``kind`` names it in the message)."""
+    raise SpecificationError("The mini-batch variants (batch_size=) take an index model "
+                             "fitted in memory by fk.fit on a pandas DataFrame; got a "
+                             f"{kind}.")
