@@ -1,12 +1,7 @@
 """fisherkit: likelihood models on DataFrames with exact Fisher information from autograd."""
 
-from . import datasets
-
+from . import datasets, optimize, plotting
 from .autodiff import derivatives
-
-from .models import builtins as families
-from . import optimize, plotting
-from .models.change_of_variables import Transform, transformed_logpdf
 from .compare import compare
 from .exceptions import (
     ConvergenceWarning,
@@ -17,15 +12,17 @@ from .exceptions import (
     SingularInformationWarning,
     SpecificationError,
 )
-from .models.family import Family
 from .fitting import fit, fit_likelihood, fit_model
 from .flows import Flow
-from .models.likelihood import Likelihood
 from .inference.hypothesis_tests import NestingWarning, lr_test, score_test, wald_test
-from .models.parameters import Array, CutPoints, Predictor, Scalar
-from .results import FitResult
 from .inference.profile import OpenIntervalWarning
 from .inference.reparam import DeltaMethodWarning, Reparameterized
+from .models import builtins as families
+from .models.change_of_variables import Transform, transformed_logpdf
+from .models.family import Family
+from .models.likelihood import Likelihood
+from .models.parameters import Array, CutPoints, Predictor, Scalar
+from .results import FitResult
 
 __version__ = "0.1.0"
 
