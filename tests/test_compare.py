@@ -186,3 +186,19 @@ def test_ill_conditioned_logit_natural_gradient_fast_plain_gradient_not():
     assert plain["max_param_diff_se"] > 1.0
     converged = table[table["converged"]]
     assert len(converged) == 3 and (converged["max_param_diff_se"] < 1e-6).all()
+
+
+def test_compare_table_rows_and_gaps():
+    df = fk.datasets.load("spector")
+    table = fk.compare("GRADE ~ GPA + TUCE + PSI", df, "logit", maxiter=200)
+    assert list(table.index) == ["newton", "fisher_scoring", "natural_gradient", "gradient",
+                                 "bfgs", "lbfgs"]
+    best = fk.fit("GRADE ~ GPA + TUCE + PSI", data=df, family="logit")
+    converged = table[table["converged"]]
+    assert {"newton", "fisher_scoring", "natural_gradient", "bfgs", "lbfgs"} <= set(converged.index)
+    # the converged methods agree with Newton within the stopping rules' 1e-4 se
+    assert (converged["max_param_diff_se"] < 1e-4).all()
+    np.testing.assert_allclose(table.loc["newton", "loglik"], best.loglik, rtol=1e-12)
+    assert (table["loglik_gap"] >= 0).all()
+    assert set(table.attrs["traces"]) == set(table.index)
+    assert "natural_gradient" in repr(table)  # traces in attrs do not break printing

@@ -1,4 +1,5 @@
-"""General likelihoods: agreement with the structured path, mixtures, finite differences."""
+"""fisherkit.models.likelihood: a user's Likelihood, against the structured path, on a
+mixture, by finite differences, and its refusals."""
 
 import warnings
 
@@ -287,28 +288,6 @@ Y = np.array([1.0, 2.0, 3.0])
 def test_specification_errors(kwargs, match):
     with pytest.raises((fk.SpecificationError, fk.DataError), match=match):
         fk.Likelihood(**kwargs)
-
-
-def test_array_constraint_error():
-    with pytest.raises(fk.SpecificationError, match="Unknown constraint 'simplex'"):
-        fk.Array([0.5, 0.5], "simplex")
-
-
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(method="adam"), "Unknown method 'adam'"),
-    (dict(cov="robust"), "Unknown cov 'robust'"),
-    (dict(maxiter=0), "'maxiter' must be a positive integer"),
-    (dict(tol=-1.0), "'tol' must be a positive number"),
-    (dict(start=[0.0, 1.0]), r"'start' must have 1 values \(m\)"),
-])
-def test_fit_errors(kwargs, match):
-    with pytest.raises(fk.SpecificationError, match=match):
-        fk.fit_likelihood(fk.Likelihood(_ok, Y, params={"m": 0.0}), **kwargs)
-
-
-def test_fit_needs_a_likelihood():
-    with pytest.raises(fk.SpecificationError, match="takes a fk.Likelihood"):
-        fk.fit_likelihood(_ok)
 
 
 def test_not_converging_warns_and_flags(mixture_data):

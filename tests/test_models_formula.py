@@ -1,4 +1,5 @@
-"""formula.py: missing data, categorical and transformed terms, outcomes, ``ModelData``.
+"""fisherkit.models.formula: missing data, categorical and transformed terms, outcomes,
+``ModelData``, and the design's layout and cheap checks.
 
 Coefficients of designs built by formulaic are checked against statsmodels fits of the same
 formula (patsy builds statsmodels' design, so the two sides share no code). Both sides are
@@ -14,7 +15,13 @@ from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 import fisherkit as fk
 from fisherkit.models.builtins import make_family
-from fisherkit.models.formula import ModelData, build_data
+from fisherkit.models.formula import (
+    ModelData,
+    _check_design,
+    _design_summary,
+    _plain_design,
+    build_data,
+)
 from fisherkit.models.index_model import Model
 
 N = 200
@@ -332,3 +339,84 @@ def test_log_likelihood_adds_over_partitions_made_by_take():
     order = rng.permutation(N)
     parts = [Model(family, data.take(order[a:a + 50])).loglik(theta) for a in range(0, N, 50)]
     assert sum(parts) == pytest.approx(whole, rel=1e-12)
+
+
+# ---- the design's layout and the checks from its source columns ---------------------------
+
+
+def test_designs_are_built_column_major_also_after_dropping_rows():
+    rng = np.random.default_rng(9)
+    df = pd.DataFrame({"y": (rng.random(300) < 0.5).astype(float),
+                       "a": rng.standard_normal(300), "b": rng.standard_normal(300)})
+    family = make_family("logit")
+    X = build_data("y ~ a + b", df, family).designs["mu"]
+    assert X.flags.f_contiguous
+    np.testing.assert_array_equal(X[:, 1:], df[["a", "b"]].to_numpy())
+    df.loc[[4, 9], "b"] = np.nan
+    X = build_data("y ~ a + b", df, family).designs["mu"]
+    assert X.flags.f_contiguous and X.shape == (298, 3)
+    np.testing.assert_array_equal(X[:, 1:], df[["a", "b"]].dropna().to_numpy())
+    X = build_data("y ~ a + np.exp(b)", df, family).designs["mu"]
+    assert X.flags.f_contiguous and X.shape == (298, 3)
+
+
+def test_summary_from_source_columns_equals_the_summary_of_the_design():
+    rng = np.random.default_rng(6)
+    df = pd.DataFrame({"a": rng.standard_normal(5000), "b": rng.random(5000),
+                       "c": rng.integers(0, 4, 5000).astype(float)})
+    X, names, _, (lo, hi, proj) = _plain_design("a + b + c", df, drop_intercept=False)
+    assert names == ("Intercept", "a", "b", "c")
+    lo2, hi2, proj2 = _design_summary(X)
+    np.testing.assert_array_equal(lo, lo2)
+    np.testing.assert_array_equal(hi, hi2)
+    np.testing.assert_allclose(proj, proj2, rtol=1e-12)
+
+
+def test_design_check_from_the_source_summary_still_finds_problems():
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"a": rng.standard_normal(300), "k": np.full(300, 2.0)})
+    df["a2"] = df["a"]
+    X, names, _, summary = _plain_design("a + k", df, drop_intercept=False)
+    with pytest.raises(fk.DataError, match=r"\['k'\].*constant"):
+        _check_design(X, names, "mu", summary)
+    X, names, _, summary = _plain_design("a + a2", df, drop_intercept=False)
+    with pytest.raises(fk.DataError, match="'a' and 'a2'.*identical"):
+        _check_design(X, names, "mu", summary)
+
+
+def test_missing_and_infinite_values_in_plain_columns_are_still_found():
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({"y": (rng.random(200) < 0.5).astype(float),
+                       "a": rng.standard_normal(200), "b": rng.standard_normal(200)})
+    df.loc[[3, 17], "a"] = np.nan
+    data = build_data("y ~ a + b", df, make_family("logit"))
+    assert data.n_dropped == 2 and data.n_obs == 198
+    assert np.all(np.isfinite(data.designs["mu"]))
+    np.testing.assert_array_equal(data.designs["mu"][:, 1:], df[["a", "b"]].dropna().to_numpy())
+    df.loc[40, "b"] = -np.inf
+    with pytest.raises(fk.DataError, match="'b' holds infinite values, first at row 40"):
+        build_data("y ~ a + b", df, make_family("logit"))
+
+
+def test_missing_and_infinite_values_beyond_the_first_piece_of_a_column_are_found():
+    # the plain design is copied and summarized in pieces; a NaN in a later piece must
+    # still mark its row, and an infinite value still be refused
+    rng = np.random.default_rng(10)
+    n = 300_000
+    df = pd.DataFrame({"y": (rng.random(n) < 0.5).astype(float), "a": rng.standard_normal(n)})
+    df.loc[250_000, "a"] = np.nan
+    data = build_data("y ~ a", df, make_family("logit"))
+    assert data.n_dropped == 1 and 250_000 not in data.index
+    df.loc[200_001, "a"] = np.inf
+    with pytest.raises(fk.DataError, match="'a' holds infinite values, first at row 200001"):
+        build_data("y ~ a", df, make_family("logit"))
+
+
+def test_a_misspelt_option_names_itself_and_the_familys_data():
+    spector = fk.datasets.load("spector")
+    with pytest.raises(fk.SpecificationError,
+                       match=r"logit family does not take \['clientt'\]: it takes no extra data, "
+                             r"and fk.fit has no such option"):
+        fk.fit("GRADE ~ GPA", spector, "logit", clientt=1)
+    with pytest.raises(fk.SpecificationError, match=r"its extra data are \['trials'\]"):
+        fk.fit("GRADE ~ GPA", spector, "binomial", trials=np.ones(len(spector)), exposure=1)

@@ -1,4 +1,6 @@
-"""Every built-in family against an independent fit of the same model on the same data.
+"""fisherkit.models.builtins: every built-in family against an independent fit of the same
+model on the same data; what is particular to a family (separation, the censored families'
+expected information, pickling).
 
 Each test simulates a seeded DataFrame, fits it with ``fk.fit`` and fits the same likelihood
 with statsmodels, scipy or a closed form. Unless a comment says otherwise the tolerances are
@@ -13,6 +15,8 @@ with statsmodels, scipy or a closed form. Unless a comment says otherwise the to
   agree to 1e-6, and the log-likelihood is flat to second order at the maximum).
 """
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,6 +25,9 @@ from scipy import optimize, special, stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 import fisherkit as fk
+from fisherkit.models.builtins import FAMILIES, make_family
+from fisherkit.models.formula import build_data
+from fisherkit.models.index_model import Model
 
 PARAMS_RTOL = 1e-6
 SE_RTOL = 1e-5
@@ -466,7 +473,7 @@ def test_ordinal_matches_ordered_model(link, slope):
     # `assert res.converged` in check_result, the Newton fit stopping with "line search
     # failed" at loglik -773.1 against OrderedModel's -754.5, because the ordinal cloglog
     # score was NaN for middle categories once the linear predictor was ~4 below a cut point
-    # (see test_derivatives.py::test_ordinal_derivatives_finite_wherever_the_loglik_is)
+    # (see test_models_logpdfs.py::test_ordinal_derivatives_finite_wherever_the_loglik_is)
     distr, noise = ORDINAL_LINKS[link]
     df = covariates(1000, seed=141)
     latent = slope * df.x1 - 0.5 * df.x2 + noise.rvs(size=len(df), random_state=142)
@@ -536,3 +543,84 @@ def test_offset_as_array_equals_offset_as_column():
     np.testing.assert_allclose(by_array.params, by_name.params, rtol=1e-12)
     np.testing.assert_allclose(by_array.se, by_name.se, rtol=1e-12)
     np.testing.assert_allclose(by_array.loglik, by_name.loglik, rtol=1e-14)
+
+
+# ---- what is particular to a family ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spector():
+    return fk.datasets.load("spector")
+
+
+@pytest.mark.parametrize("family, link", [("logit", None), ("probit", None),
+                                          ("binomial", "cloglog"), ("binomial", "logit")])
+def test_separation_count_from_eta_bounds_equals_the_count_on_mu(family, link):
+    rng = np.random.default_rng(5)
+    n = 400
+    x = rng.standard_normal(n)
+    trials = np.full(n, 3.0) if family == "binomial" else None
+    y = (x > 0).astype(float) * (3.0 if trials is not None else 1.0)
+    df = pd.DataFrame({"y": y, "x": x})
+    fam = make_family(family, link)
+    extra = {"trials": trials} if trials is not None else {}
+    model = Model(fam, build_data("y ~ x", df, fam, **extra))
+    counts = []
+    for slope in (1.0, 8.0, 30.0, 200.0):
+        theta = np.array([0.0, slope])
+        eta = model.data.designs["mu"] @ theta
+        mu = np.asarray(fam.link.inverse(eta))
+        share = model.data.y / model.data.aux.get("trials", 1.0)
+        expected = int(np.sum(((share == 1) & (mu > 1 - 1e-8)) | ((share == 0) & (mu < 1e-8))))
+        assert model.count_separated(theta) == expected
+        counts.append(expected)
+    assert counts[0] == 0 and counts[-1] > n // 2  # both sides of the question are asked
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_built_in_families_pickle_with_their_derivatives(name):
+    family = make_family(name)
+    again = pickle.loads(pickle.dumps(family))
+    assert type(again) is type(family) and again.link.name == family.link.name
+    assert again.params == family.params and again.aux == family.aux
+    n = 30
+    rng = np.random.default_rng(1)
+    aux = {"trials": np.full(n, 5.0)} if "trials" in family.aux else (
+        {"event": np.ones(n)} if "event" in family.aux else {})
+    eta = rng.normal(0.5, 0.1, n)
+    # one column per scalar, two cut points (first, log gap) for the ordinal family
+    rest = [np.full(n, -0.5), np.zeros(n)] if name == "ordinal" else [
+        np.full(n, 0.2) for _ in range(len(family.params) - 1)]
+    E = np.column_stack([eta] + rest)
+    y = family.draw(rng, E, aux)
+    columns = [E[:, 0], [E[:, 1], E[:, 2]]] if name == "ordinal" else [E[:, j] for j in range(E.shape[1])]
+
+    def loglik(fam, eta):
+        return fam.loglik_obs(y, [eta] + columns[1:], aux)
+
+    np.testing.assert_array_equal(loglik(again, eta), loglik(family, eta))
+    # the derivative rules of the autograd primitives inside survive the round trip
+    from autograd import elementwise_grad
+    np.testing.assert_array_equal(elementwise_grad(lambda e: loglik(again, e))(eta),
+                                  elementwise_grad(lambda e: loglik(family, e))(eta))
+    step = 1e-6
+    central = (loglik(family, eta + step) - loglik(family, eta - step)) / (2 * step)
+    np.testing.assert_allclose(elementwise_grad(lambda e: loglik(again, e))(eta), central,
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_an_unpickled_family_fits_to_the_same_numbers(spector):
+    family = pickle.loads(pickle.dumps(make_family("probit")))
+    a = fk.fit("GRADE ~ GPA + PSI", spector, "probit")
+    b = fk.fit("GRADE ~ GPA + PSI", spector, family)
+    np.testing.assert_array_equal(a.params.to_numpy(), b.params.to_numpy())
+    np.testing.assert_array_equal(a.se.to_numpy(), b.se.to_numpy())
+
+
+def test_expected_information_of_censored_weibull_is_refused():
+    heart = fk.datasets.load("heart")
+    with pytest.raises(fk.DataError, match="censored weibull model depends on the censoring"):
+        fk.fit("survival ~ age", data=heart, family="weibull", event="censors", cov="expected")
+    res = fk.fit("survival ~ age", data=heart, family="weibull", event="censors")
+    with pytest.raises(fk.DataError, match="censored weibull model depends on the censoring"):
+        res.with_cov("expected").se

@@ -1,5 +1,5 @@
-"""fisherkit.inference.covariance: the kinds of covariance, the shared information, the
-public covariance attributes of a result, checked against statsmodels.
+"""fisherkit.results: a FitResult's covariance attributes, its views with another covariance
+(``with_cov``) sharing the model's information, its tables, and its immutability.
 
 statsmodels' fits below use Newton's method with tol=1e-12, so both sides stop at the MLE to
 about 1e-10 in the estimates; 1e-8 on variances leaves room for that and for the different
@@ -14,7 +14,6 @@ import pytest
 import statsmodels.api as sm
 
 import fisherkit as fk
-from fisherkit.inference.covariance import COV_TYPES, Covariance, InformationCache
 
 SPECTOR = "GRADE ~ GPA + TUCE + PSI"
 STATSMODELS_FIT = {"method": "newton", "tol": 1e-12, "disp": 0}
@@ -45,7 +44,13 @@ def relabel(frame: pd.DataFrame) -> np.ndarray:
     return frame.loc[names, names].to_numpy()
 
 
-# ---- the public attributes of a result ----------------------------------------------------
+def spector_frame():
+    df = fk.datasets.load("spector")
+    return df, sm.add_constant(df[["GPA", "TUCE", "PSI"]], prepend=True)
+
+
+# ---- the covariance attributes of a result --------------------------------------------------
+
 
 def test_cov_working_is_the_inverse_observed_information_and_statsmodels(spector, logit):
     cov = logit.cov_working
@@ -148,80 +153,51 @@ def test_bad_options_name_the_option_and_what_is_accepted(logit):
         logit.information("HC0")
 
 
-# ---- the kinds, against statsmodels ------------------------------------------------------
-
-def test_sandwich_and_hc0_match_statsmodels_hc0(spector, logit):
-    ref = relabel(logit_statsmodels(spector, cov_type="HC0").cov_params())
-    for kind in ("sandwich", "HC0"):
-        np.testing.assert_allclose(logit.with_cov(kind).cov.to_numpy(), ref, rtol=1e-8)
-        cov = Covariance(logit.model, logit.theta, kind)
-        np.testing.assert_allclose(cov.natural, ref, rtol=1e-8)
+# ---- tables and views with another covariance -----------------------------------------------
 
 
-def test_hc1_is_hc0_times_n_over_n_minus_p(spector, logit):
-    # statsmodels' discrete models give "HC1" no small-sample factor (it equals their HC0),
-    # so its covariance is multiplied by n / (n - p) here, p = 4 estimated parameters
-    ref = relabel(logit_statsmodels(spector, cov_type="HC1").cov_params())
-    n, p = logit.n_obs, logit.n_params
-    assert (n, p) == (32, 4)
-    np.testing.assert_allclose(logit.with_cov("HC1").cov.to_numpy(), ref * n / (n - p),
-                               rtol=1e-8)
+def test_se_table_is_with_cov_column_by_column(nb2_ships):
+    res = nb2_ships
+    table = res.se_table()
+    assert list(table.columns) == ["observed", "expected", "opg", "sandwich", "cluster"]
+    for kind in table.columns:
+        pd.testing.assert_series_equal(table[kind], res.with_cov(kind).se, check_names=False)
+    table = res.se_table(["HC0", "HC1"])
+    assert list(table.columns) == ["HC0", "HC1"]
+    n, p = res.n_obs, res.n_params
+    np.testing.assert_allclose(table["HC1"], table["HC0"] * np.sqrt(n / (n - p)), rtol=1e-14)
 
 
-def test_cluster_is_g_over_g_minus_1(spector):
-    df, _ = spector
-    groups = np.arange(len(df)) % 5  # 5 clusters, each spread over the whole sample
-    res = fk.fit(SPECTOR, data=df, family="logit", cluster=groups, cov="cluster")
-    ref = relabel(logit_statsmodels(spector, cov_type="cluster",
-                                    cov_kwds={"groups": groups}).cov_params())
-    # statsmodels' default factor is (G / (G - 1)) * ((N - 1) / (N - K)); fisherkit's is
-    # G / (G - 1) (Stata's for ML models), so statsmodels' (N - 1) / (N - K) is divided out
-    N, K = res.n_obs, res.n_params
-    np.testing.assert_allclose(res.cov.to_numpy(), ref / ((N - 1) / (N - K)), rtol=1e-8)
-    # the same from the labels given to with_cov, or to a Covariance directly
-    plain = fk.fit(SPECTOR, data=df, family="logit")
-    np.testing.assert_allclose(plain.with_cov("cluster", cluster=groups).cov, res.cov,
-                               rtol=1e-14)
-    cov = Covariance(plain.model, plain.theta, "cluster", cluster=groups)
-    np.testing.assert_allclose(cov.natural, res.cov.to_numpy(), rtol=1e-14)
+def test_with_cov_does_not_refit(monkeypatch):
+    df, X = spector_frame()
+    res = fk.fit(SPECTOR, data=df, family="logit")
+    model = res.model
+
+    def refit(*args, **kwargs):
+        raise AssertionError("with_cov evaluated the log-likelihood or its derivatives")
+
+    # any optimizer needs the log-likelihood, its score or its Hessian at new points: the
+    # sandwich needs none of them (the Hessian at the estimate is kept), only the OPG
+    for name in ("loglik", "derivatives", "score", "hessian"):
+        monkeypatch.setattr(model, name, refit)
+    passes = model.passes
+    other = res.with_cov("sandwich")
+    se = other.se
+    assert model.passes - passes <= 1  # the OPG's one pass; a refit takes one per iteration
+    assert other.theta is res.theta and other.optimize_result is res.optimize_result
+    pd.testing.assert_series_equal(other.params, res.params)
+    assert other.cov_type == "sandwich" and res.cov_type == "observed"
+    # statsmodels' HC0 on the same data (no factor, as fisherkit's sandwich)
+    ref = sm.Logit(df["GRADE"], X).fit(method="newton", tol=1e-12, disp=0, cov_type="HC0")
+    np.testing.assert_allclose(se, ref.bse, rtol=1e-8)
+    assert not np.allclose(se, res.se)
 
 
-# ---- the module's objects ----------------------------------------------------------------
-
-def test_information_cache_computes_each_matrix_once(logit):
-    model = logit.model
-    cache = InformationCache(model, logit.theta)
-    first = cache.matrix("observed")
-    before = model.passes
-    assert cache.matrix("observed") is first
-    assert cache.matrix("opg") is cache.opg()
-    assert cache.expected({}) is cache.expected(None)
-    assert model.passes == before + 2  # one pass for the OPG, one for the expected
-    assert sorted(map(str, cache.store)) == ["('expected', ())", "observed", "opg"]
-    np.testing.assert_allclose(first, logit.information("observed", scale="working"),
-                               rtol=1e-12)
-
-
-def test_covariance_problems_are_empty_when_the_information_inverts(logit):
-    cov = Covariance(logit.model, logit.theta)
-    assert cov.kind == "observed" and cov.problems == ()
-    np.testing.assert_allclose(cov.working, logit.cov_working.to_numpy(), rtol=1e-12)
-
-
-def test_covariance_rejects_bad_kinds_and_clusters(logit):
-    model, theta = logit.model, logit.theta
-    assert "cluster" in COV_TYPES
-    with pytest.raises(fk.SpecificationError, match=r"Unknown cov 'robust'; choose one of \["):
-        Covariance(model, theta, "robust")
+def test_with_cov_rejects_unknown_kinds():
+    res = fk.fit(SPECTOR, data=fk.datasets.load("spector"), family="logit")
+    with pytest.raises(fk.SpecificationError, match="Unknown cov 'robust'"):
+        res.with_cov("robust")
     with pytest.raises(fk.SpecificationError, match="cov='cluster' needs cluster="):
-        Covariance(model, theta, "cluster")
-    with pytest.raises(fk.SpecificationError, match="The cluster labels have 3 values for 32 "):
-        Covariance(model, theta, "cluster", cluster=[1, 2, 3])
-    one = Covariance(model, theta, "cluster", cluster=np.zeros(32))
-    with pytest.raises(fk.SpecificationError, match="needs at least two clusters"):
-        _ = one.working
-    with pytest.raises(fk.SpecificationError, match="'opg' covariance is the inverse of one "
-                                                     "information matrix: it has no sandwich"):
-        Covariance(model, theta, "opg").meat()
-    with pytest.raises(fk.SpecificationError, match="Unknown information kind 'sandwich'"):
-        InformationCache(model, theta).matrix("sandwich")
+        res.with_cov("cluster")
+    with pytest.raises(fk.SpecificationError, match="Unknown information kind"):
+        res.information("sandwich")

@@ -1,4 +1,5 @@
-"""Wald, likelihood-ratio and score tests against statsmodels, and against each other."""
+"""fisherkit.inference.hypothesis_tests: Wald, likelihood-ratio and score tests against
+statsmodels, and against each other."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +7,6 @@ import pytest
 import statsmodels.api as sm
 
 import fisherkit as fk
-from fisherkit.inference.restrictions import restriction_matrix
 
 FULL = "GRADE ~ GPA + TUCE + PSI"
 
@@ -67,42 +67,6 @@ def test_wald_on_a_natural_scale_parameter_matches_statsmodels_negbin():
     expected = reference.wald_test("alpha = 0.5", scalar=True, use_f=False)
     got = res.wald_test("alpha = 0.5")
     assert got["statistic"] == pytest.approx(float(expected.statistic), rel=1e-5)
-
-
-@pytest.mark.parametrize("text, message", [
-    ("GPA = HEIGHT", r"'HEIGHT' is not a parameter"),
-    ("GPA * TUCE = 0", "not linear"),
-    ("GPA / 0 = 1", "non-zero number"),
-    ("GPA = TUCE = PSI", "more than one '='"),
-    ("GPA = 1, 2*GPA = 2", "linearly dependent"),
-    ("3 = 3", "involves no parameter"),
-    ("(GPA + 1 = 0", r"missing '\)'"),
-    ("GPA +", "ends early"),
-])
-def test_bad_restrictions_are_named(logit, text, message):
-    with pytest.raises(fk.SpecificationError, match=message):
-        logit.wald_test(text)
-
-
-def test_bad_restriction_containers(logit):
-    with pytest.raises(fk.SpecificationError, match=r"Unknown parameter\(s\) \['height'\]"):
-        logit.wald_test({"height": 0})
-    with pytest.raises(fk.SpecificationError, match=r"R must have 4 columns \(Intercept, GPA"):
-        logit.wald_test((np.eye(2), [0, 0]))
-    with pytest.raises(fk.SpecificationError, match="Give restrictions"):
-        logit.wald_test(3.0)
-
-
-def test_parser_reads_formula_names_longest_first():
-    names = ["Intercept", "x1", "x10", "C(g)[T.b]", "np.log(z)"]
-    R, r, labels = restriction_matrix("x10 - x1 = 0.5; 2 * C(g)[T.b] + np.log(z) / 4 = -1e-1",
-                                      names)
-    np.testing.assert_array_equal(R, [[0, -1, 1, 0, 0], [0, 0, 0, 2, 0.25]])
-    np.testing.assert_array_equal(r, [0.5, -0.1])
-    assert labels == ["x10 - x1 = 0.5", "2 * C(g)[T.b] + np.log(z) / 4 = -1e-1"]
-    R, r, _ = restriction_matrix("-(x1 - 2*(x10 + 1)) = 3", names)
-    np.testing.assert_array_equal(R, [[0, -1, 2, 0, 0]])
-    np.testing.assert_array_equal(r, [1.0])
 
 
 def test_wald_refuses_unidentified_parameters():

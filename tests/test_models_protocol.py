@@ -1,8 +1,6 @@
 """The model protocol (fisherkit/models/protocol.py): every kind of model offers it, and the
 behaviour that differs between models or families lives in them, not in their callers."""
 
-import pickle
-
 import autograd.numpy as anp
 import numpy as np
 import pandas as pd
@@ -11,10 +9,9 @@ from scipy import stats
 
 import fisherkit as fk
 from fisherkit.building import build_model
-from fisherkit.models.builtins import FAMILIES, make_family
+from fisherkit.models.builtins import make_family
 from fisherkit.models.divergence import kl_divergence
 from fisherkit.models.protocol import LikelihoodModel
-from fisherkit.validation import check_choice
 
 dd = pytest.importorskip("dask.dataframe")
 
@@ -139,65 +136,3 @@ def test_step_divergence_of_an_index_model_is_the_kl_of_each_step(logit_pair):
     p_a, p_b = stats.logistic.cdf(X @ path[0]), stats.logistic.cdf(X @ path[1])
     closed = np.sum(p_a * np.log(p_a / p_b) + (1 - p_a) * np.log((1 - p_a) / (1 - p_b)))
     np.testing.assert_allclose(kl[1], closed, rtol=1e-10)
-
-
-@pytest.mark.parametrize("name", sorted(FAMILIES))
-def test_built_in_families_pickle_with_their_derivatives(name):
-    family = make_family(name)
-    again = pickle.loads(pickle.dumps(family))
-    assert type(again) is type(family) and again.link.name == family.link.name
-    assert again.params == family.params and again.aux == family.aux
-    n = 30
-    rng = np.random.default_rng(1)
-    aux = {"trials": np.full(n, 5.0)} if "trials" in family.aux else (
-        {"event": np.ones(n)} if "event" in family.aux else {})
-    eta = rng.normal(0.5, 0.1, n)
-    # one column per scalar, two cut points (first, log gap) for the ordinal family
-    rest = [np.full(n, -0.5), np.zeros(n)] if name == "ordinal" else [
-        np.full(n, 0.2) for _ in range(len(family.params) - 1)]
-    E = np.column_stack([eta] + rest)
-    y = family.draw(rng, E, aux)
-    columns = [E[:, 0], [E[:, 1], E[:, 2]]] if name == "ordinal" else [E[:, j] for j in range(E.shape[1])]
-
-    def loglik(fam, eta):
-        return fam.loglik_obs(y, [eta] + columns[1:], aux)
-
-    np.testing.assert_array_equal(loglik(again, eta), loglik(family, eta))
-    # the derivative rules of the autograd primitives inside survive the round trip
-    from autograd import elementwise_grad
-    np.testing.assert_array_equal(elementwise_grad(lambda e: loglik(again, e))(eta),
-                                  elementwise_grad(lambda e: loglik(family, e))(eta))
-    step = 1e-6
-    central = (loglik(family, eta + step) - loglik(family, eta - step)) / (2 * step)
-    np.testing.assert_allclose(elementwise_grad(lambda e: loglik(again, e))(eta), central,
-                               rtol=1e-6, atol=1e-8)
-
-
-def test_an_unpickled_family_fits_to_the_same_numbers(spector):
-    family = pickle.loads(pickle.dumps(make_family("probit")))
-    a = fk.fit("GRADE ~ GPA + PSI", spector, "probit")
-    b = fk.fit("GRADE ~ GPA + PSI", spector, family)
-    np.testing.assert_array_equal(a.params.to_numpy(), b.params.to_numpy())
-    np.testing.assert_array_equal(a.se.to_numpy(), b.se.to_numpy())
-
-
-def test_dask_options_are_refused_for_data_in_memory(spector):
-    with pytest.raises(fk.SpecificationError, match=r"\['client'\] are for data in Dask"):
-        build_model("GRADE ~ GPA", spector, "logit", client="tcp://nowhere:8786")
-
-
-def test_one_message_form_for_a_refused_choice():
-    with pytest.raises(fk.SpecificationError,
-                       match=r"^The 'missing' option must be 'drop' or 'raise'; got 'omit'\.$"):
-        check_choice("missing", "omit", ("drop", "raise"))
-    with pytest.raises(fk.SpecificationError, match=r"must be one of 'a', 'b' or 'c'; got \['a'\]"):
-        check_choice("kind", ["a"], ("a", "b", "c"))
-
-
-def test_a_misspelt_option_names_itself_and_the_familys_data(spector):
-    with pytest.raises(fk.SpecificationError,
-                       match=r"logit family does not take \['clientt'\]: it takes no extra data, "
-                             r"and fk.fit has no such option"):
-        fk.fit("GRADE ~ GPA", spector, "logit", clientt=1)
-    with pytest.raises(fk.SpecificationError, match=r"its extra data are \['trials'\]"):
-        fk.fit("GRADE ~ GPA", spector, "binomial", trials=np.ones(len(spector)), exposure=1)
