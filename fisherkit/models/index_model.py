@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 
 from ..autodiff import derivatives
+from ..autodiff.linalg import gram_and_product, weighted_cross
 from ..exceptions import SpecificationError
 from .divergence import step_divergence
 from .expected import index_expected_information
 from .family import Family
 from .formula import ModelData
-from ..autodiff.linalg import gram_and_product, weighted_cross
 from .parameters import Declaration
 
 __all__ = ["Model", "Block"]
