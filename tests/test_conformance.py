@@ -23,13 +23,13 @@ import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.special as sc
 from autograd.scipy.special import gammaln
 
 import fisherkit as fk
 from fisherkit.models.builtins import FAMILIES, make_family
 from fisherkit.models.links import LINKS
 from fisherkit.models.protocol import LikelihoodModel
+from shared import simulate
 
 __all__ = ["check_model", "central_difference"]
 
@@ -128,47 +128,6 @@ def check_model(model, theta) -> None:
 FORMULA = "y ~ x1 + x2"
 
 
-def simulate(name: str, n: int = 120, seed: int = 0) -> tuple[pd.DataFrame, dict]:
-    """A small data set drawn from family ``name`` and the keywords its fit needs.
-
-    Regressors are uniform on (-1, 1) and means are kept away from the edges of their
-    domains, so that every accepted link is finite near its starting values.
-    """
-    rng = np.random.default_rng(seed)
-    df = pd.DataFrame({"x1": rng.uniform(-1, 1, n), "x2": rng.uniform(-1, 1, n)})
-    lin = 0.5 * df["x1"].to_numpy() - 0.3 * df["x2"].to_numpy()
-    kwargs = {}
-    if name == "normal":
-        y = 2.0 + lin + 0.5 * rng.normal(size=n)
-    elif name in ("logit", "probit"):
-        y = (rng.uniform(size=n) < sc.expit(0.3 + lin)).astype(float)
-    elif name == "binomial":
-        df["m"] = rng.integers(1, 11, size=n)
-        y = rng.binomial(df["m"], sc.expit(0.3 + lin))
-        kwargs["trials"] = "m"
-    elif name == "poisson":
-        y = rng.poisson(np.exp(1.0 + lin))
-    elif name == "negbin":
-        mu, alpha = np.exp(1.0 + lin), 0.5
-        y = rng.negative_binomial(1 / alpha, 1 / (1 + alpha * mu))
-    elif name == "gamma":
-        y = rng.gamma(3.0, np.exp(0.7 + lin) / 3.0)
-    elif name in ("exponential", "weibull"):
-        t = np.exp(0.7 + lin) * rng.weibull(1.0 if name == "exponential" else 1.5, size=n)
-        c = rng.exponential(4.0, size=n)
-        y = np.minimum(t, c)
-        df["d"] = (t <= c).astype(float)
-        kwargs["event"] = "d"
-    elif name == "student_t":
-        y = 1.0 + lin + 0.5 * rng.standard_t(3, size=n)
-    elif name == "ordinal":
-        y = np.digitize(2 * lin + rng.logistic(size=n), [-1.0, 0.0, 1.0])
-    else:
-        raise KeyError(f"no simulated data for the family {name!r}: add it to simulate()")
-    df["y"] = y
-    return df, kwargs
-
-
 def accepted_links() -> list[tuple[str, str]]:
     cases = []
     for name in sorted(FAMILIES):
@@ -198,7 +157,7 @@ def test_every_builtin_family_is_checked():
 
 @pytest.mark.parametrize("name, link", BUILTIN, ids=[f"{n}-{k}" for n, k in BUILTIN])
 def test_builtin_family_conforms(name, link):
-    df, kwargs = simulate(name)
+    df, kwargs = simulate(name, n=120)
     model = fk.fitting.build_model(FORMULA, df, name, link=link, **kwargs)
     check_model(model, off_optimum(model, seed=1))
 
@@ -293,7 +252,7 @@ def scaled(factor):
 ], ids=["score", "hessian", "asymmetric-hessian", "scores_obs", "opg", "natural_jacobian",
         "hessian_general"])
 def test_check_model_fails_a_slightly_wrong_model(name, wrong):
-    df, kwargs = simulate("negbin")
+    df, kwargs = simulate("negbin", n=120)
     model = fk.fitting.build_model(FORMULA, df, "negbin", **kwargs)
     theta = off_optimum(model, seed=1)
     check_model(model, theta)

@@ -17,12 +17,12 @@ Conventions (REFERENCES.md, "Conventions that decide whether two standard errors
 """
 
 import numpy as np
-import pandas as pd
 import pytest
 import statsmodels.api as sm
 
 import fisherkit as fk
 from fisherkit.inference.covariance import COV_TYPES, Covariance, InformationCache
+from shared import logit_statsmodels, relabel, scaled_max_diff, ships, ships_complete, spector_frame
 
 from reference_values import (
     LOGIT_SPECTOR_ROBUST,
@@ -40,7 +40,6 @@ from reference_values import (
 
 SPECTOR = "GRADE ~ GPA + TUCE + PSI"
 SHIPS = "accident ~ yr_con + op_75_79"
-STATSMODELS_FIT = {"method": "newton", "tol": 1e-12, "disp": 0}
 
 
 @pytest.fixture(scope="module")
@@ -54,40 +53,6 @@ def spector():
 def logit(spector):
     df, _ = spector
     return fk.fit(SPECTOR, data=df, family="logit")
-
-
-def logit_statsmodels(spector, **kwargs):
-    df, X = spector
-    return sm.Logit(df["GRADE"], X).fit(**STATSMODELS_FIT, **kwargs)
-
-
-def relabel(frame: pd.DataFrame) -> np.ndarray:
-    """statsmodels' covariance in fisherkit's order ("const" is fisherkit's "Intercept")."""
-    frame = frame.rename(index={"const": "Intercept"}, columns={"const": "Intercept"})
-    names = ["Intercept", "GPA", "TUCE", "PSI"]
-    return frame.loc[names, names].to_numpy()
-
-
-def scaled_max_diff(a, b):
-    """Largest ``|a - b|`` relative to ``sqrt(b_ii b_jj)``: a scale-free matrix distance."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    d = np.sqrt(np.abs(np.diag(b)))
-    return float(np.max(np.abs(a - b) / np.outer(d, d)))
-
-
-def ships():
-    return fk.datasets.load("ships")
-
-
-def ships_complete():
-    """The 34 rows Stata used, for statsmodels (which does not drop missing rows itself)."""
-    df = ships()
-    return df.dropna(subset=["accident", "service"]).reset_index(drop=True)
-
-
-def spector_frame():
-    df = fk.datasets.load("spector")
-    return df, sm.add_constant(df[["GPA", "TUCE", "PSI"]], prepend=True)
 
 
 def fit_entry(entry, **kwargs):

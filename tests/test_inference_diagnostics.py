@@ -7,12 +7,9 @@ import pytest
 from scipy import stats
 
 import fisherkit as fk
+from shared import ships
 
 SHIPS = "accident ~ yr_con + op_75_79"
-
-
-def ships():
-    return fk.datasets.load("ships")
 
 
 # ---- the information-matrix test: size and power ------------------------------------------

@@ -13,7 +13,6 @@ Checks and where their tolerances come from:
 - Jeffreys' prior against closed forms (Poisson rate, Bernoulli, normal): 1e-10.
 """
 
-import warnings
 
 import autograd.numpy as anp
 import numpy as np

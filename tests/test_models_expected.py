@@ -19,33 +19,12 @@ from scipy import special, stats
 
 import fisherkit as fk
 from fisherkit.models.expected import expected_information
+from shared import scaled_max_diff, ships, ships_complete, spector_frame
 
 from reference_values import OLS_LONGLEY_HC
 
 SPECTOR = "GRADE ~ GPA + TUCE + PSI"
 SHIPS = "accident ~ yr_con + op_75_79"
-
-
-def scaled_max_diff(a, b):
-    """Largest ``|a - b|`` relative to ``sqrt(b_ii b_jj)``: a scale-free matrix distance."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    d = np.sqrt(np.abs(np.diag(b)))
-    return float(np.max(np.abs(a - b) / np.outer(d, d)))
-
-
-def ships():
-    return fk.datasets.load("ships")
-
-
-def ships_complete():
-    """The 34 rows Stata used, for statsmodels (which does not drop missing rows itself)."""
-    df = ships()
-    return df.dropna(subset=["accident", "service"]).reset_index(drop=True)
-
-
-def spector_frame():
-    df = fk.datasets.load("spector")
-    return df, sm.add_constant(df[["GPA", "TUCE", "PSI"]], prepend=True)
 
 
 # ---- 1. Expected information against R glm (via statsmodels GLM) ------------------------

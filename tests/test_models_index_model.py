@@ -14,7 +14,6 @@ import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.special as sc
 from autograd.scipy.special import gammaln
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -25,6 +24,7 @@ from fisherkit.models.builtins import FAMILIES, make_family
 from fisherkit.models.formula import build_data
 from fisherkit.models.links import LINKS
 from fisherkit.models.index_model import Model
+from shared import simulate
 
 
 def accepted_links():
@@ -45,48 +45,6 @@ FORMULA = "y ~ x1 + x2"
 
 
 # ---- simulated data for every family --------------------------------------------------------
-
-
-def simulate(name: str, n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, dict]:
-    """A DataFrame with outcome ``y`` for ``FORMULA`` and the keywords the family needs.
-
-    Regressors are bounded (uniform on (-1, 1)) so that every link's linear predictor stays
-    inside its domain near the starting values (inverse and identity links on positive means).
-    """
-    rng = np.random.default_rng(seed)
-    x1, x2 = rng.uniform(-1, 1, n), rng.uniform(-1, 1, n)
-    df = pd.DataFrame({"x1": x1, "x2": x2})
-    lin = 0.5 * x1 - 0.3 * x2
-    kwargs = {}
-    if name == "normal":
-        y = 2.0 + lin + 0.5 * rng.normal(size=n)
-    elif name in ("logit", "probit"):
-        y = (rng.uniform(size=n) < sc.expit(0.3 + lin)).astype(float)
-    elif name == "binomial":
-        df["m"] = rng.integers(1, 11, size=n)
-        y = rng.binomial(df["m"], sc.expit(0.3 + lin))
-        kwargs["trials"] = "m"
-    elif name == "poisson":
-        y = rng.poisson(np.exp(1.0 + lin))
-    elif name == "negbin":
-        mu, alpha = np.exp(1.0 + lin), 0.5
-        y = rng.negative_binomial(1 / alpha, 1 / (1 + alpha * mu))
-    elif name == "gamma":
-        y = rng.gamma(3.0, np.exp(0.7 + lin) / 3.0)
-    elif name in ("exponential", "weibull"):
-        t = np.exp(0.7 + lin) * rng.weibull(1.0 if name == "exponential" else 1.5, size=n)
-        c = rng.exponential(4.0, size=n)
-        y = np.minimum(t, c)
-        df["d"] = (t <= c).astype(float)
-        kwargs["event"] = "d"
-    elif name == "student_t":
-        y = 1.0 + lin + 0.5 * rng.standard_t(3, size=n)
-    elif name == "ordinal":
-        y = np.digitize(2 * lin + rng.logistic(size=n), [-1.0, 0.0, 1.0])
-    else:
-        raise KeyError(name)
-    df["y"] = y
-    return df, kwargs
 
 
 def build_model(family, df: pd.DataFrame, kwargs: dict) -> Model:

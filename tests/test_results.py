@@ -14,9 +14,9 @@ import pytest
 import statsmodels.api as sm
 
 import fisherkit as fk
+from shared import logit_statsmodels, relabel, spector_frame
 
 SPECTOR = "GRADE ~ GPA + TUCE + PSI"
-STATSMODELS_FIT = {"method": "newton", "tol": 1e-12, "disp": 0}
 
 
 @pytest.fixture(scope="module")
@@ -30,23 +30,6 @@ def spector():
 def logit(spector):
     df, _ = spector
     return fk.fit(SPECTOR, data=df, family="logit")
-
-
-def logit_statsmodels(spector, **kwargs):
-    df, X = spector
-    return sm.Logit(df["GRADE"], X).fit(**STATSMODELS_FIT, **kwargs)
-
-
-def relabel(frame: pd.DataFrame) -> np.ndarray:
-    """statsmodels' covariance in fisherkit's order ("const" is fisherkit's "Intercept")."""
-    frame = frame.rename(index={"const": "Intercept"}, columns={"const": "Intercept"})
-    names = ["Intercept", "GPA", "TUCE", "PSI"]
-    return frame.loc[names, names].to_numpy()
-
-
-def spector_frame():
-    df = fk.datasets.load("spector")
-    return df, sm.add_constant(df[["GPA", "TUCE", "PSI"]], prepend=True)
 
 
 # ---- the covariance attributes of a result --------------------------------------------------
