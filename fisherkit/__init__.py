@@ -23,6 +23,7 @@ from .models.family import Family
 from .models.likelihood import Likelihood
 from .models.parameters import Array, CutPoints, Predictor, Scalar
 from .results import FitResult
+from .tables import side_by_side
 
 __version__ = "0.1.0"
 
@@ -33,6 +34,7 @@ __all__ = [
     "Likelihood",
     "Array",
     "compare",
+    "side_by_side",
     "wald_test",
     "lr_test",
     "score_test",

@@ -179,10 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         res = fit(args.formula, data=data, family=args.family, cov=args.cov, method=args.method,
                   **options)
         table = res.summary(alpha=args.alpha)
-    print(f"family: {res.model.label}   formula: {args.formula}")
-    print(f"n_obs: {res.n_obs}   n_dropped: {res.n_dropped}   loglik: {res.loglik:.6f}   "
-          f"aic: {res.aic:.4f}   bic: {res.bic:.4f}")
-    print(f"converged: {res.converged} in {res.n_iter} iterations   cov: {res.cov_type}")
+    head = res.header
+    print(f"family: {head['family']}   formula: {head['formula']}")
+    print(f"n_obs: {head['n_obs']}   n_dropped: {head['n_dropped']}   loglik: {head['loglik']:.6f}   "
+          f"aic: {head['aic']:.4f}   bic: {head['bic']:.4f}")
+    print(f"converged: {head['converged']} in {head['n_iter']} iterations   cov: {head['cov']}")
     with pd.option_context("display.width", 120, "display.max_columns", 10):
         print(table.to_string(float_format=lambda v: f"{v:.6g}"))
     for w in caught:

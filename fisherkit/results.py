@@ -21,6 +21,7 @@ from .analyses import Analyses
 from .exceptions import SpecificationError
 from .inference.covariance import COV_TYPES, Covariance, InformationCache, as_frame
 from .models.protocol import LikelihoodModel
+from .tables import header
 
 __all__ = ["FitResult", "COV_TYPES"]
 
@@ -315,6 +316,19 @@ class FitResult(Analyses):
                             "ci_upper": self.params + z * self.se})
         out.attrs["alpha"] = alpha
         return out
+
+    @property
+    def header(self) -> pd.Series:
+        """What the fit is and how it went, as a Series (see :func:`fisherkit.tables.header`).
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
+        >>> res.header["converged"], res.header["method"]
+        (True, 'newton')
+        """
+        return header(self)
 
     def summary(self, alpha: float = 0.05) -> pd.DataFrame:
         """Estimates, standard errors, z statistics, two-sided p-values and intervals.
