@@ -275,8 +275,9 @@ class _NegativeBinomial(_Count):
 
     def unit_deviance(self, y, mu, E, aux):
         alpha = np.exp(E[:, 1])
+        # log1p keeps the difference exact as alpha goes to 0 (the Poisson deviance)
         return 2.0 * (special.xlogy(y, y / mu)
-                      - (y + 1.0 / alpha) * np.log((1.0 + alpha * y) / (1.0 + alpha * mu)))
+                      - (y + 1.0 / alpha) * (np.log1p(alpha * y) - np.log1p(alpha * mu)))
 
     def anscombe(self, y, mu, E, aux):
         # the binomial form with m = -1/alpha, through 2F1(2/3, 1/3; 5/3; -alpha x)
