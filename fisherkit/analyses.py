@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .inference import diagnostics, hypothesis_tests, marginal, reparam
+from .inference import diagnostics, hypothesis_tests, marginal, predictions, reparam
+from .inference import residuals as residual_kinds
 from .inference import profile as profiles
 
 __all__ = ["Analyses"]
@@ -71,6 +72,64 @@ class Analyses:
         """
         return marginal.marginal_effects(self, at=at, method=method, dummy=dummy, count=count,
                                          alpha=alpha)
+
+    def predict(self, data=None, *, scale: str = "response", average: bool = False,
+                alpha: float = 0.05, offset=None) -> pd.DataFrame:
+        """Predictions with delta-method standard errors and intervals, by
+        :func:`fisherkit.inference.predictions.predict`.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame, optional
+            Rows to predict at (by default the fitted rows), built into designs with the
+            fit's own formula state; an unseen categorical level is a ``fk.DataError``.
+        scale : {"response", "link", "probabilities"}
+            The mean of the outcome (the probability per trial for a binomial), the linear
+            predictor (Stata's ``xb``, its ``se`` ``stdp``), or, for ordinal families, each
+            category's probability (columns by level, then ``se[level]``).
+        average : bool
+            The mean prediction over the rows and its standard error (Stata's ``margins``).
+        alpha : float
+            The intervals are ``1 - alpha`` two-sided.
+        offset : array-like, optional
+            The new rows' offset, when the fit was given its offset as an array.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``estimate``, ``se``, ``ci_lower``, ``ci_upper`` indexed like ``data``;
+            ``attrs["alpha"]``, ``attrs["scale"]`` and ``attrs["n_missing"]`` (rows with a
+            missing value in a used column, given NaN rather than dropped).
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> df = fk.datasets.load("spector")
+        >>> res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=df, family="logit")
+        >>> res.predict(average=True).round(4)["estimate"].tolist()
+        [0.3438]
+        """
+        return predictions.predict(self, data, scale=scale, average=average, alpha=alpha,
+                                   offset=offset)
+
+    def residuals(self, kind: str = "response") -> pd.Series:
+        """Residuals of the fitted rows, by :func:`fisherkit.inference.residuals.residuals`.
+
+        Parameters
+        ----------
+        kind : str
+            ``"response"``, ``"pearson"``, ``"deviance"``, ``"working"``, ``"anscombe"``
+            (Stata's ``glm`` conventions; binomial on the count scale), or for censored
+            survival families ``"cox_snell"`` and ``"martingale"``.
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=fk.datasets.load("spector"), family="logit")
+        >>> bool(abs(res.residuals("response").sum()) < 1e-10)
+        True
+        """
+        return residual_kinds.residuals(self, kind)
 
     def jeffreys(self, theta=None) -> float:
         """The log of Jeffreys' prior density, by :func:`fisherkit.inference.reparam.jeffreys`.

@@ -52,6 +52,8 @@ CALLS = {
     "wald_test": lambda r: r.wald_test("GPA = TUCE"),
     "profile": lambda r: r.profile("PSI", n_points=3),
     "profile_ci": lambda r: r.profile_ci("GPA"),
+    "predict": lambda r: r.predict(average=True),
+    "residuals": lambda r: r.residuals("deviance"),
 }
 
 

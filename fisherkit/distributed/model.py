@@ -264,6 +264,28 @@ class DistributedModel:
     def post_fit_checks(self, theta):
         return self.family.post_fit_checks(self, theta)
 
+    def design_for(self, data=None, *, offset=None):
+        """New rows in a pandas DataFrame through the template model; the fitted rows stay
+        in the partitions, so ``data`` is needed."""
+        if data is None:
+            raise NotInMemoryError("The rows of a Dask fit are in its partitions: give the "
+                                   "rows to predict at as a pandas DataFrame (data=).")
+        return self._template.design_for(data, offset=offset)
+
+    def eta_for(self, theta, rows):
+        return self._template.eta_for(theta, rows)
+
+    def theta_gradients(self, G, rows, part):
+        return self._template.theta_gradients(G, rows, part)
+
+    @property
+    def link_column(self) -> int:
+        return self._template.link_column
+
+    def fitted_outcome(self, theta):
+        raise NotInMemoryError("Residuals are per fitted row, and the rows of a Dask fit are "
+                               "in its partitions; fit a sample in memory for them.")
+
     def to_natural(self, theta):
         return self._template.to_natural(theta)
 

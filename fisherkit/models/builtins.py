@@ -1,9 +1,22 @@
 """Built-in families: each a log-density of :mod:`fisherkit.models.logpdfs` with what is
-particular to it: its support, starting values, expected weights, draws, divergence and the
-checks after a fit."""
+particular to it: its support, starting values, expected weights, draws, divergence, the
+checks after a fit, its mean and what its residuals need.
+
+Means and residuals (McCullagh and Nelder, *Generalized Linear Models*, 2nd ed., 1989:
+variance functions table 2.1, unit deviances sec. 2.3, Anscombe residuals sec. 2.4.2; the
+binomial and negative binomial Anscombe forms as Stata's ``glm`` and statsmodels):
+
+- ``mean(E)``, from the ``n x K`` working-scale matrix ``E``, autograd-traceable: the inverse
+  link of the first predictor; the Weibull's ``scale Gamma(1 + 1/shape)``; the ordinal's
+  expected category code on ``0 .. K-1``; the Student t's location (its mean for df > 1).
+- ``variance(mu, E, aux)`` the variance function ``V(mu)``, ``unit_deviance(y, mu, E, aux)``
+  and ``anscombe(y, mu, E, aux)``, on the outcome's own scale (binomial counts, ``mu = m p``).
+- ``cumulative_hazard(y, E)`` for the censored survival families: ``-log S(y)``.
+"""
 
 from __future__ import annotations
 
+import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 from autograd import elementwise_grad
@@ -14,6 +27,7 @@ from . import divergence as kl
 from . import logpdfs
 from .family import Family
 from .links import get_link
+from ..autodiff.primitives import gammaln
 from .parameters import CutPoints, Predictor, Scalar
 
 __all__ = ["make_family", "FAMILIES"]
@@ -45,8 +59,28 @@ def _weights(*diagonal, **off_diagonal):
     return W
 
 
+#: the residual kinds of a family with a variance function and a unit deviance
+GLM_RESIDUALS = ("response", "pearson", "deviance", "working", "anscombe")
+
+
+def _beta_anscombe(x):
+    """``int_0^x t^(-1/3) (1 - t)^(-1/3) dt``, the binomial Anscombe transform."""
+    return special.betainc(2.0 / 3.0, 2.0 / 3.0, x) * special.beta(2.0 / 3.0, 2.0 / 3.0)
+
+
+def _binomial_pieces(y, mu, m):
+    """Unit deviance and Anscombe residual of ``y`` successes out of ``m`` at mean ``mu``."""
+    deviance = 2.0 * (special.xlogy(y, y / mu) + special.xlogy(m - y, (m - y) / (m - mu)))
+    anscombe = (m ** (2.0 / 3.0) * (_beta_anscombe(y / m) - _beta_anscombe(mu / m))
+                / (mu * (1.0 - mu / m)) ** (1.0 / 6.0))
+    return deviance, anscombe
+
+
 class _Builtin(Family):
     """A built-in family: its logpdf takes eta and working-scale scalars."""
+
+    mean_is_inverse_link = True
+    residual_kinds = GLM_RESIDUALS
 
     def __init__(self, name, logpdf, link, allowed_links, aux=(), **params):
         self.link = get_link(link, allowed_links)
@@ -59,6 +93,14 @@ class _Builtin(Family):
         # by name where the family is unpickled, and the rest of its state restored
         state = {k: v for k, v in vars(self).items() if k not in ("link", "logpdf")}
         return make_family, (self.name, self.link.name), state
+
+    @property
+    def interval_link(self):
+        return self.link
+
+    def mean(self, E):
+        """The inverse link of the first predictor (autograd-traceable)."""
+        return self.link.inverse(E[:, 0])
 
     def _start_mean(self, y, aux):
         return float(self.link.link(np.mean(y)))
@@ -88,6 +130,15 @@ class _Normal(_Builtin):
 
     def draw(self, rng, E, aux):
         return np.asarray(self.link.inverse(E[:, 0])) + np.exp(E[:, 1]) * rng.standard_normal(len(E))
+
+    def variance(self, mu, E, aux):
+        return np.ones_like(mu)
+
+    def unit_deviance(self, y, mu, E, aux):
+        return (y - mu) ** 2
+
+    def anscombe(self, y, mu, E, aux):
+        return y - mu
 
 
 
@@ -126,10 +177,34 @@ class _Binary(_Builtin):
     def start(self, y, aux, levels):
         return {"mu": float(self.link.link(np.clip(np.mean(y), 0.02, 0.98)))}
 
+    def variance(self, mu, E, aux):
+        return mu * (1.0 - mu)
+
+    def unit_deviance(self, y, mu, E, aux):
+        return _binomial_pieces(y, mu, 1.0)[0]
+
+    def anscombe(self, y, mu, E, aux):
+        return _binomial_pieces(y, mu, 1.0)[1]
+
 
 class _Binomial(_Builtin):
+    """``mean`` is the probability per trial; residuals are on the count scale, ``y``
+    successes against ``mu = m p`` (Stata's ``glm`` convention)."""
+
     can_separate = True
     kl_form = staticmethod(kl.binomial)
+
+    def outcome_mean(self, E, aux):
+        return aux["trials"] * self.mean(E)
+
+    def variance(self, mu, E, aux):
+        return mu * (1.0 - mu / aux["trials"])
+
+    def unit_deviance(self, y, mu, E, aux):
+        return _binomial_pieces(y, mu, aux["trials"])[0]
+
+    def anscombe(self, y, mu, E, aux):
+        return _binomial_pieces(y, mu, aux["trials"])[1]
 
     def count_separated(self, y, eta, aux):
         return _separated(self.link, y / aux["trials"], eta)
@@ -174,6 +249,15 @@ class _Poisson(_Count):
     def draw(self, rng, E, aux):
         return rng.poisson(np.asarray(self.link.inverse(E[:, 0]))).astype(float)
 
+    def variance(self, mu, E, aux):
+        return mu
+
+    def unit_deviance(self, y, mu, E, aux):
+        return 2.0 * (special.xlogy(y, y / mu) - (y - mu))
+
+    def anscombe(self, y, mu, E, aux):
+        return 1.5 * (y ** (2.0 / 3.0) - mu ** (2.0 / 3.0)) / mu ** (1.0 / 6.0)
+
     def start(self, y, aux, levels):
         return self._start_mu(y)[1]
 
@@ -185,6 +269,23 @@ class _NegativeBinomial(_Count):
         mu = np.asarray(self.link.inverse(E[:, 0]))
         r = np.exp(-E[:, 1])
         return rng.negative_binomial(r, r / (r + mu)).astype(float)
+
+    def variance(self, mu, E, aux):
+        return mu + np.exp(E[:, 1]) * mu * mu
+
+    def unit_deviance(self, y, mu, E, aux):
+        alpha = np.exp(E[:, 1])
+        # log1p keeps the difference exact as alpha goes to 0 (the Poisson deviance)
+        return 2.0 * (special.xlogy(y, y / mu)
+                      - (y + 1.0 / alpha) * (np.log1p(alpha * y) - np.log1p(alpha * mu)))
+
+    def anscombe(self, y, mu, E, aux):
+        # the binomial form with m = -1/alpha, through 2F1(2/3, 1/3; 5/3; -alpha x)
+        alpha = np.exp(E[:, 1])
+
+        def transform(x):
+            return x ** (2.0 / 3.0) * special.hyp2f1(2.0 / 3.0, 1.0 / 3.0, 5.0 / 3.0, -alpha * x)
+        return 1.5 * (transform(y) - transform(mu)) / (mu * (1.0 + alpha * mu)) ** (1.0 / 6.0)
 
     def start(self, y, aux, levels):
         mean, out = self._start_mu(y)
@@ -209,13 +310,28 @@ class _Gamma(_Positive):
         k = np.exp(E[:, 1])
         return rng.gamma(k, np.asarray(self.link.inverse(E[:, 0])) / k)
 
+    def variance(self, mu, E, aux):
+        return mu * mu
+
+    def unit_deviance(self, y, mu, E, aux):
+        return 2.0 * (-np.log(y / mu) + (y - mu) / mu)
+
+    def anscombe(self, y, mu, E, aux):
+        return 3.0 * (y ** (1.0 / 3.0) - mu ** (1.0 / 3.0)) / mu ** (1.0 / 3.0)
+
     def start(self, y, aux, levels):
         return {"mu": self._start_mean(y, aux),
                 "shape": float(np.clip(np.mean(y) ** 2 / max(np.var(y), 1e-12), 0.05, 1e4))}
 
 
 class _Censored(_Positive):
-    """Event times in accelerated failure time form, right-censored where ``event`` is 0."""
+    """Event times in accelerated failure time form, right-censored where ``event`` is 0.
+
+    A censored time has no residual ``y - mu``: the residuals are Cox-Snell's,
+    ``-log S(t_i)``, and the martingale ones, ``event_i - (-log S(t_i))``.
+    """
+
+    residual_kinds = ("cox_snell", "martingale")
 
     def _check_uncensored(self, aux):
         if np.any(aux["event"] != 1):
@@ -243,10 +359,21 @@ class _Exponential(_Censored):
     def draw(self, rng, E, aux):
         return np.asarray(self.link.inverse(E[:, 0])) * rng.standard_exponential(len(E))
 
+    def cumulative_hazard(self, y, E):
+        return y * np.exp(-E[:, 0])
+
 
 class _Weibull(_Censored):
     kl_form = staticmethod(kl.weibull)
     no_mean = "the Weibull's linear predictor is the log of its scale, not of its mean"
+    mean_is_inverse_link = False
+
+    def mean(self, E):
+        """``scale Gamma(1 + 1/shape)``, through the shape as well as the scale."""
+        return anp.exp(E[:, 0] + gammaln(1.0 + anp.exp(-E[:, 1])))
+
+    def cumulative_hazard(self, y, E):
+        return np.exp(np.exp(E[:, 1]) * (np.log(y) - E[:, 0]))
 
     def expected_weights(self, E, aux):
         self._check_uncensored(aux)
@@ -265,6 +392,11 @@ class _Weibull(_Censored):
 
 
 class _StudentT(_Builtin):
+    """``mean`` is the location, the mean of the outcome only where df > 1; without a
+    variance function, the residuals are ``y - mu`` (response and working alike)."""
+
+    residual_kinds = ("response", "working")
+
     def start(self, y, aux, levels):
         mad = 1.4826 * float(np.median(np.abs(y - np.median(y))))
         return {"mu": float(np.median(y)), "sigma": max(mad, 1e-8), "df": 10.0}
@@ -287,6 +419,28 @@ class _StudentT(_Builtin):
 class _Ordinal(_Builtin):
     drop_intercept = True
     no_mean = "an ordinal outcome has no mean response on the link scale"
+    mean_is_inverse_link = False
+    residual_kinds = ()
+
+    @property
+    def interval_link(self):
+        return None
+
+    def _cdf(self, E):
+        """``P(Y <= j)`` for ``j = 0 .. K-2``, ``n x (K-1)`` (autograd-traceable)."""
+        cuts = CutPoints().to_natural([E[:, j] for j in range(1, E.shape[1])])
+        return anp.stack([self.link.inverse(c - E[:, 0]) for c in cuts], axis=1)
+
+    def probabilities(self, E):
+        """The probability of each category per row, ``n x K``."""
+        cdf = self._cdf(E)
+        ones, zeros = anp.ones((E.shape[0], 1)), anp.zeros((E.shape[0], 1))
+        return anp.concatenate([cdf, ones], axis=1) - anp.concatenate([zeros, cdf], axis=1)
+
+    def mean(self, E):
+        """The expected category code on ``0 .. K-1``, ``sum_j P(Y > j)``."""
+        cdf = self._cdf(E)
+        return cdf.shape[1] - anp.sum(cdf, axis=1)
 
     def outcome_support(self, data):
         return tuple(float(j) for j in range(len(data.levels)))

@@ -42,6 +42,11 @@ class Family:
         ``sample(rng, **params)`` drawing one outcome per observation from the model, with
         parameters as ``logpdf`` receives them; makes the expected information available by
         Monte Carlo.
+    mean : callable, optional
+        ``mean(**params)``, the mean of the outcome from the distribution parameters by name
+        as ``logpdf`` receives them (autograd-traceable, a module-level function so that
+        results pickle). Makes ``res.predict(scale="response")`` and
+        ``res.residuals("response")`` available; without it only ``scale="link"`` works.
     **params
         The distribution parameters, in the order ``logpdf`` takes them, as
         :class:`Predictor`, :class:`Scalar` or :class:`CutPoints`.
@@ -74,11 +79,24 @@ class Family:
     kl_form = None
     #: why the first predictor's inverse link is not the mean of the outcome, or None
     no_mean = None
+    #: whether :meth:`mean` is the first predictor's inverse link, so that response-scale
+    #: intervals are the inverse link of the link-scale ones
+    mean_is_inverse_link = False
+    #: the link carrying response-scale intervals when the mean is not one inverse link
+    #: (:mod:`fisherkit.inference.predictions`), or None for Wald intervals
+    interval_link = None
+    #: the kinds of ``res.residuals`` the family defines (``"response"`` for a user's
+    #: family given ``mean=``)
+    residual_kinds: tuple[str, ...] = ()
 
     def __init__(self, logpdf: Callable, *, name: str | None = None, aux: tuple[str, ...] = (),
-                 support=None, sample: Callable | None = None, **params):
+                 support=None, sample: Callable | None = None, mean: Callable | None = None,
+                 **params):
         if not callable(logpdf):
             raise SpecificationError("The 'logpdf' of a Family must be callable.")
+        if mean is not None and not callable(mean):
+            raise SpecificationError("The 'mean' of a Family must be callable (a function of "
+                                     "the distribution parameters by name).")
         for key, spec in params.items():
             if not isinstance(spec, Declaration):
                 raise SpecificationError(
@@ -91,6 +109,9 @@ class Family:
         if support is not None:
             self.support = support
         self.sample = sample
+        self.mean_function = mean
+        if mean is not None:
+            self.residual_kinds = ("response",)
         self.name = name or getattr(logpdf, "__name__", "custom")
         self.aux = tuple(aux)
         self.params: dict[str, Declaration] = dict(params)
@@ -155,6 +176,26 @@ class Family:
         if self.sample is None:
             return None
         return np.asarray(self.sample(rng, **self._arguments_from_eta(E, aux)))
+
+    def mean(self, E):
+        """The mean of the outcome per row from the ``n x K`` matrix ``E`` of working-scale
+        distribution parameters (autograd-traceable): the ``mean=`` function given to the
+        family, which receives the parameters by name on their natural scale."""
+        if self.mean_function is None:
+            raise SpecificationError(
+                f"The family {self.name!r} was given no mean: pass mean= to fk.Family (a "
+                "function of the distribution parameters by name) for scale='response', or "
+                "use scale='link'.")
+        return self.mean_function(**self._arguments_from_eta(E, {}))
+
+    def outcome_mean(self, E, aux):
+        """The mean on the outcome's own scale (counts for a binomial), for residuals."""
+        return self.mean(E)
+
+    def probabilities(self, E):
+        """The probability of each outcome category per row (ordinal families)."""
+        raise SpecificationError(f"scale='probabilities' is for the ordinal family; the "
+                                 f"{self.name} family has no outcome categories.")
 
     def _arguments_from_eta(self, E, aux):
         values, c = [], 0

@@ -26,7 +26,9 @@ class ModelData:
     """The numeric content of a model: outcome, designs, offsets and extra data.
 
     ``designs`` and ``offsets`` are keyed by the family's predictor names; ``aux`` holds the
-    per-observation extras the log-density takes (``trials``, ``event``).
+    per-observation extras the log-density takes (``trials``, ``event``). ``specs`` holds
+    formulaic's ``ModelSpec`` of each design (new rows are built with it), and
+    ``offset_column`` the column the offset was read from (None when it was an array).
     """
 
     y: np.ndarray
@@ -40,6 +42,7 @@ class ModelData:
     index: pd.Index | None = None
     cluster: np.ndarray | None = None
     specs: dict = field(default_factory=dict)
+    offset_column: str | None = None
 
     @property
     def n_obs(self) -> int:
@@ -54,7 +57,7 @@ class ModelData:
             column_names=self.column_names, offsets={k: sub(v) for k, v in self.offsets.items()},
             aux={k: v[rows] for k, v in self.aux.items()}, levels=self.levels,
             outcome=self.outcome, n_dropped=0, index=None, cluster=sub(self.cluster),
-            specs=self.specs,
+            specs=self.specs, offset_column=self.offset_column,
         )
 
 
@@ -287,7 +290,8 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     clusters = extras["cluster"].to_numpy() if "cluster" in extras else None
     return ModelData(y=y, designs=designs, column_names=names, offsets=offsets, aux=aux,
                      levels=levels, outcome=lhs, n_dropped=int(na.sum()), index=frame.index,
-                     cluster=clusters, specs=specs)
+                     cluster=clusters, specs=specs,
+                     offset_column=offset if isinstance(offset, str) else None)
 
 
 def _split_formula(formula: str, family: Family):

@@ -25,6 +25,7 @@ from .expected import index_expected_information
 from .family import Family
 from .formula import ModelData
 from .parameters import Declaration
+from .rows import Rows, fitted_rows, new_rows
 
 __all__ = ["Model", "Block"]
 
@@ -122,6 +123,50 @@ class Model:
             raise SpecificationError(f"Marginal effects on the mean are not available for the "
                                      f"{self.family.name} family: {reason}.")
         return next(b for b in self.blocks if b.spec.has_design)
+
+    # ---- rows to predict at (fisherkit.inference.predictions and .residuals) ------------
+
+    def design_for(self, data=None, *, offset=None) -> Rows:
+        """The designs and offsets of the fitted rows (``data`` None) or of new rows, built
+        with the fit's own formula state (see :mod:`fisherkit.models.rows`)."""
+        if data is None:
+            if offset is not None:
+                raise SpecificationError("offset= goes with new data; the fitted rows keep "
+                                         "their own offset.")
+            return fitted_rows(self.data)
+        return new_rows(self.data, data, offset)
+
+    def eta_for(self, theta, rows: Rows):
+        """The matrix ``E`` of working-scale distribution parameters at the complete
+        ``rows`` (autograd-traceable in ``theta``)."""
+        n, columns = rows.n_complete, []
+        for b, sl, X in self._columns:
+            if X is None:
+                columns.append(theta[sl][0] * anp.ones(n))
+                continue
+            eta = anp.dot(rows.designs[b.key], theta[sl])
+            off = rows.offsets[b.key]
+            columns.append(eta if off is None else eta + off)
+        return anp.stack(columns, axis=1)
+
+    @property
+    def link_column(self) -> int:
+        """The column of ``E`` holding the first linear predictor (``scale="link"``)."""
+        return next(c for c, (_, _, X) in enumerate(self._columns) if X is not None)
+
+    def theta_gradients(self, G: np.ndarray, rows: Rows, part: slice) -> np.ndarray:
+        """Per-row gradients in ``theta`` of a row-wise function of ``E``, for the rows
+        ``part`` of ``rows``: ``G`` holds its derivatives in the columns of ``E`` (the
+        chain rule through each design), ``len(part) x p``."""
+        G = G[part]
+        out = np.empty((len(G), self.n_params))
+        for c, (b, sl, X) in enumerate(self._columns):
+            out[:, sl] = G[:, c:c + 1] if X is None else G[:, c:c + 1] * rows.designs[b.key][part]
+        return out
+
+    def fitted_outcome(self, theta: np.ndarray):
+        """The outcome, ``E`` at ``theta`` and the extra data of the fitted rows (residuals)."""
+        return self.data.y, self.eta_matrix(theta), self.data.aux
 
     def count_separated(self, theta: np.ndarray) -> int:
         """Observations a binary model fits with probability within 1e-8 of their outcome."""

@@ -239,6 +239,19 @@ class Likelihood:
             "it has no mean response given by a linear predictor; use res.delta() with the "
             "mean written as a function of the parameters.")
 
+    def design_for(self, *args, **kwargs):
+        """Refused: a user's likelihood has no design to predict with."""
+        raise SpecificationError(
+            f"Predictions need a design, and the likelihood {self.name!r} has none; write the "
+            "prediction as a function of the parameters and use res.delta().")
+
+    eta_for = theta_gradients = design_for
+
+    def fitted_outcome(self, theta):
+        raise SpecificationError(
+            f"Residuals need an outcome and a fitted mean, which the likelihood {self.name!r} "
+            "does not separate from its data.")
+
     def post_fit_checks(self, theta: np.ndarray) -> list:
         """A user's likelihood declares no checks of its own."""
         return []

@@ -131,6 +131,23 @@ class LikelihoodModel(Protocol):
         """The outcome of the rows in memory, coded as the model uses it, or None where the
         model does not hold one (a user's likelihood, data in Dask)."""
 
+    # ---- rows to predict at --------------------------------------------------------------
+
+    def design_for(self, data=None, *, offset=None):
+        """A :class:`fisherkit.models.rows.Rows` of the fitted rows (``data`` None) or of a
+        pandas DataFrame of new rows; models without designs refuse."""
+
+    def eta_for(self, theta, rows):
+        """The ``n x K`` working-scale distribution parameters at ``rows`` (traceable)."""
+
+    def theta_gradients(self, G: np.ndarray, rows, part: slice) -> np.ndarray:
+        """Gradients in ``theta`` of a row-wise function of ``E`` from its derivatives ``G``
+        in the columns of ``E``, for the rows ``part``."""
+
+    def fitted_outcome(self, theta: np.ndarray):
+        """``(y, E, aux)`` of the fitted rows, for residuals; models whose rows are not in
+        memory refuse."""
+
     # ---- after the fit ------------------------------------------------------------------
 
     def post_fit_checks(self, theta: np.ndarray) -> list[Finding]:

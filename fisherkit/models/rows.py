@@ -1,0 +1,143 @@
+"""Designs for rows to predict at: the fitted rows, or new data through the fitted formula.
+
+New data are turned into designs by formulaic's ``ModelSpec`` kept from the fit
+(``ModelData.specs``), so categorical levels, contrasts and stateful transforms (centring,
+splines) are those of the fit. A level the fit did not see is an error naming the column
+and the level; a row with a missing value in a used column is not dropped silently but
+marked incomplete, and predictions give it NaN.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from formulaic import Formula
+
+from ..exceptions import DataError, SpecificationError
+from .formula import ModelData
+
+__all__ = ["Rows", "fitted_rows", "new_rows"]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Rows to evaluate a model at.
+
+    ``designs`` and ``offsets`` are keyed like :attr:`ModelData.designs` and hold the
+    complete rows only; ``complete`` marks them among the rows asked for, whose labels are
+    ``index``.
+    """
+
+    designs: dict
+    offsets: dict
+    index: pd.Index
+    complete: np.ndarray
+
+    @property
+    def n_complete(self) -> int:
+        return int(np.count_nonzero(self.complete))
+
+    @property
+    def n_missing(self) -> int:
+        return len(self.complete) - self.n_complete
+
+
+def fitted_rows(data: ModelData) -> Rows:
+    """The rows the model was fitted on."""
+    index = data.index if data.index is not None else pd.RangeIndex(data.n_obs)
+    return Rows(dict(data.designs), dict(data.offsets), index, np.ones(data.n_obs, dtype=bool))
+
+
+def _columns_of(expression: str) -> list[str]:
+    try:
+        return sorted(str(v) for v in Formula(expression).required_variables)
+    except Exception:  # an expression formulaic cannot parse alone names no single column
+        return []
+
+
+def _check_levels(spec, frame: pd.DataFrame) -> None:
+    """Refuse a categorical level the fit did not see, naming the column and the level."""
+    for expression, (kind, state) in spec.encoder_state.items():
+        levels = state.get("categories") if isinstance(state, dict) else None
+        if levels is None or str(kind.value) != "categorical":
+            continue
+        columns = [c for c in _columns_of(expression) if c in frame.columns]
+        if len(columns) != 1:
+            continue
+        values = frame[columns[0]]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        unseen = values.notna() & ~values.isin(list(levels))
+        if unseen.any():
+            raise DataError(f"The column {columns[0]!r} holds the level "
+                            f"{values[unseen].iloc[0]!r}, which the fit did not see (its "
+                            f"levels are {list(levels)}).")
+
+
+def _design(spec, frame: pd.DataFrame, width: int, key: str) -> np.ndarray:
+    with warnings.catch_warnings():
+        # formulaic warns of unseen levels and casts them to NaN; they were refused above
+        warnings.simplefilter("ignore")
+        mm = spec.get_model_matrix(frame)
+    names = list(mm.columns)
+    if len(names) != width:  # an ordinal model's design has no intercept
+        names = [n for n in names if n != "Intercept"]
+    if len(names) != width:
+        raise DataError(f"The new data give the {key!r} design {len(names)} columns where the "
+                        f"fit had {width}.")
+    return np.asarray(mm[names].to_numpy(dtype=float), order="F")
+
+
+def new_rows(data: ModelData, frame, offset=None) -> Rows:
+    """Designs and offsets of the model ``data`` describes at the rows of ``frame``.
+
+    Parameters
+    ----------
+    data : ModelData
+        The fitted model's data (its ``specs``, offset source and design widths).
+    frame : pandas.DataFrame
+        New rows with every column the formula uses; the offset column too when the fit
+        read its offset from a column.
+    offset : array-like, optional
+        The offset of the new rows, where the fit was given its offset as an array.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"The data to predict at must be a pandas DataFrame; got "
+                        f"{type(frame).__name__}.")
+    main = next((k for k, v in data.offsets.items() if v is not None), None)
+    if data.offset_column is not None:
+        if offset is not None:
+            raise SpecificationError(f"The fit read its offset from the column "
+                                     f"{data.offset_column!r}; the new data give it, not offset=.")
+        if data.offset_column not in frame.columns:
+            raise DataError(f"The new data need the offset column {data.offset_column!r}.")
+        offset = frame[data.offset_column].to_numpy(dtype=float)
+    elif main is not None and offset is None:
+        raise SpecificationError("The fit was given its offset as an array: pass offset= (one "
+                                 "value per new row) to predict at new data.")
+    elif main is None and offset is not None:
+        raise SpecificationError("The fit had no offset, so predictions take no offset=.")
+    if offset is not None:
+        offset = np.asarray(offset, dtype=float).reshape(-1)
+        if len(offset) != len(frame):
+            raise DataError(f"The offset has {len(offset)} values but the new data have "
+                            f"{len(frame)} rows; lengths must match.")
+    used = sorted({str(v) for spec in data.specs.values() for v in spec.required_variables})
+    absent = [c for c in used if c not in frame.columns]
+    if absent:
+        raise DataError(f"The new data lack the column(s) {absent} the formula uses.")
+    complete = ~frame[used].isna().any(axis=1).to_numpy() if used else np.ones(len(frame), bool)
+    if offset is not None:
+        complete &= ~np.isnan(offset)
+    rows = frame.loc[complete, used] if used else frame.loc[complete]
+    designs = {}
+    for key, spec in data.specs.items():
+        _check_levels(spec, rows)
+        designs[key] = _design(spec, rows, data.designs[key].shape[1], key)
+    offsets = {k: None for k in data.offsets}
+    if main is not None:
+        offsets[main] = offset[complete]
+    return Rows(designs, offsets, frame.index, complete)
