@@ -211,11 +211,16 @@ class Flow:
                             f"column {bad[0][1]}; drop or fill it first.")
         return x
 
+    def loglik_obs(self, params: Mapping, data: Mapping):
+        """The log-density at the rows of ``data["x"]``: the function of the flow's
+        :class:`fisherkit.Likelihood` (a bound method, so that its fit pickles)."""
+        return self.logpdf(params, data["x"])
+
     def likelihood(self, data) -> Likelihood:
         """The flow's :class:`fisherkit.Likelihood` on ``data`` (``(n, dim)``)."""
         x = self._points(data)
-        return Likelihood(lambda p, d: self.logpdf(p, d["x"]), {"x": x},
-                          params=self.declarations(), name=f"flow {'-'.join(self.layers)}")
+        return Likelihood(self.loglik_obs, {"x": x}, params=self.declarations(),
+                          name=f"flow {'-'.join(self.layers)}")
 
     def fit(self, data, *, method: str | None = None, maxiter: int = 1000, n_starts: int = 5,
             **options):

@@ -178,3 +178,11 @@ def gammaln(x):
 
 defvjp(gammaln, lambda ans, x: lambda g: g * digamma(x))
 defjvp(gammaln, lambda g, ans, x: g * digamma(x))
+
+
+# autograd's wrapper keeps a primitive's name but not its module and qualified name, so that
+# pickle could not find it again; with them, a primitive pickles by reference to this very
+# object, and keeps its derivative rules wherever it is unpickled
+for _primitive in (softplus, sigmoid, log_ndtr, trigamma, digamma, gammaln):
+    _primitive.__module__, _primitive.__qualname__ = __name__, _primitive.__name__
+del _primitive

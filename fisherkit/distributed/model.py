@@ -118,6 +118,15 @@ class DistributedModel:
     Made by :func:`distributed_model` (which ``fk.fit`` calls for Dask or parquet data).
     Results are cached by parameter vector, so that an optimizer asking for the
     log-likelihood, then the score and Hessian at the same point, costs one pass.
+
+    Pickled (with its fit's result), the model keeps the numbers already computed (the
+    sums cached at the last points it was asked about, and every matrix its results hold:
+    the Hessian, and the expected information, outer product of scores and cluster sums
+    once a standard error other than the observed one was read), but neither the frame's
+    graph nor the client: a graph may hold every row (``from_pandas``), and a cluster does
+    not travel. An unpickled model refuses any new pass over the data with a
+    :class:`fisherkit.SpecificationError` that says to refit; read what the result should
+    keep (``with_cov("sandwich").se``, say) before pickling it.
     """
 
     def __init__(self, frame, spec: parts.PartitionSpec, family: Family, template: Model,
@@ -134,6 +143,10 @@ class DistributedModel:
     def __repr__(self) -> str:
         return (f"<DistributedModel {self.family.name}: {self.n_obs} rows in "
                 f"{self.data.n_partitions} partitions>")
+
+    def __getstate__(self) -> dict:
+        """Everything but the frame and the client (see the class's docstring)."""
+        return {**vars(self), "_frame": None, "_client": None}
 
     @property
     def n_obs(self) -> int:
@@ -168,6 +181,12 @@ class DistributedModel:
 
     def _pass(self, theta: np.ndarray, want: tuple, soft: tuple = ()) -> dict:
         from dask import delayed
+        if self._frame is None:
+            raise SpecificationError(
+                f"This Dask fit was unpickled without its data, so it cannot compute "
+                f"{', '.join(str(w if isinstance(w, str) else w[0]) for w in want)} with a "
+                "new pass over the partitions; it keeps only the numbers computed before "
+                "pickling. Refit on the data for more.")
         theta = np.array(theta, dtype=float)
         tasks = [delayed(parts.partition_pieces, pure=True)(part, k, self._spec, theta, want,
                                                            soft)

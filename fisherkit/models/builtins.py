@@ -88,9 +88,9 @@ class _Builtin(Family):
         self.working_scale = True
 
     def __reduce__(self):
-        # the link and the log-density hold autograd primitives and closures, which
-        # pickling by value would copy without their derivative rules: they are rebuilt
-        # by name where the family is unpickled, and the rest of its state restored
+        # the link and the log-density are rebuilt by name where the family is unpickled
+        # (the very objects of the LINKS table, with the autograd primitives inside and
+        # their derivative rules), and the rest of its state restored
         state = {k: v for k, v in vars(self).items() if k not in ("link", "logpdf")}
         return make_family, (self.name, self.link.name), state
 

@@ -28,7 +28,9 @@ class Family:
         with ``autograd.numpy``. It receives each parameter on its natural scale: a
         :class:`Predictor` as ``g^-1(X beta)`` (one value per observation), a :class:`Scalar`
         as a constrained value broadcast to every observation, :class:`CutPoints` as a list of
-        increasing per-observation cut points.
+        increasing per-observation cut points. The family and its fits pickle when it
+        (and ``sample``) is a module-level function: pickle stores functions by name and
+        refuses a lambda or a nested function.
     name : str, optional
         A label for summaries.
     aux : tuple of str

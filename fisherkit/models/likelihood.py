@@ -105,7 +105,9 @@ class Likelihood:
         ``loglik_obs(params, data)`` returning the log-likelihood of each observation (a
         vector), written with ``autograd.numpy``. ``params`` maps each declared name to its
         value on the natural scale (a scalar or an array of the declared shape); with
-        ``start=`` instead of ``params=`` it is the flat parameter vector itself.
+        ``start=`` instead of ``params=`` it is the flat parameter vector itself. Fits
+        pickle when it (and ``sample``) is a module-level function or a method: pickle
+        stores functions by name and refuses a lambda or a nested function.
     data : DataFrame or any object
         Passed to ``loglik_obs`` as given, except that a DataFrame becomes a mapping from
         column name to numpy array, holding its complete rows only (pass only the columns

@@ -60,34 +60,72 @@ def _log1m_exp_neg_exp(eta):
     return anp.where(tail, e_tail - anp.exp(e_tail) / 2.0, anp.log(-anp.expm1(-anp.exp(e_body))))
 
 
+# Every entry of a Link is a module-level function, so that a link pickles by reference to
+# these (and the autograd primitives inside keep their derivative rules).
+
+
+def _same(x):
+    """``x``: the identity link and its inverse."""
+    return x
+
+
+def _log(x):
+    return anp.log(x)
+
+
+def _exp(eta):
+    return anp.exp(eta)
+
+
+def _reciprocal(x):
+    """``1 / x``: the inverse link and its inverse."""
+    return 1.0 / x
+
+
+def _minus_log(eta):
+    return -anp.log(eta)
+
+
+def _logit(mu):
+    return np.log(mu) - np.log1p(-mu)
+
+
+def _log1m_sigmoid(eta):
+    """``log(1 - sigmoid(eta)) = -softplus(eta)``."""
+    return -softplus(eta)
+
+
+def _ndtr(eta):
+    """The standard normal distribution function, through its stable log."""
+    return anp.exp(log_ndtr(eta))
+
+
+def _log1m_ndtr(eta):
+    """``log(1 - Phi(eta)) = log Phi(-eta)``."""
+    return log_ndtr(-eta)
+
+
+def _cloglog(mu):
+    return np.log(-np.log1p(-mu))
+
+
+def _inverse_cloglog(eta):
+    """``1 - exp(-exp(eta))``."""
+    return -anp.expm1(-anp.exp(eta))
+
+
+def _minus_exp(eta):
+    """``log(1 - mu) = -exp(eta)`` of the complementary log-log link."""
+    return -anp.exp(eta)
+
+
 LINKS: dict[str, Link] = {
-    "identity": Link("identity", lambda mu: mu, lambda eta: eta, lambda eta: anp.log(eta)),
-    "log": Link("log", np.log, anp.exp, lambda eta: eta),
-    "inverse": Link(
-        "inverse", lambda mu: 1.0 / mu, lambda eta: 1.0 / eta, lambda eta: -anp.log(eta),
-        domain="positive",
-    ),
-    "logit": Link(
-        "logit",
-        lambda mu: np.log(mu) - np.log1p(-mu),
-        sigmoid,
-        log_sigmoid,
-        lambda eta: -softplus(eta),
-    ),
-    "probit": Link(
-        "probit",
-        ndtri,
-        lambda eta: anp.exp(log_ndtr(eta)),
-        log_ndtr,
-        lambda eta: log_ndtr(-eta),
-    ),
-    "cloglog": Link(
-        "cloglog",
-        lambda mu: np.log(-np.log1p(-mu)),
-        lambda eta: -anp.expm1(-anp.exp(eta)),
-        _log1m_exp_neg_exp,
-        lambda eta: -anp.exp(eta),
-    ),
+    "identity": Link("identity", _same, _same, _log),
+    "log": Link("log", np.log, _exp, _same),
+    "inverse": Link("inverse", _reciprocal, _reciprocal, _minus_log, domain="positive"),
+    "logit": Link("logit", _logit, sigmoid, log_sigmoid, _log1m_sigmoid),
+    "probit": Link("probit", ndtri, _ndtr, log_ndtr, _log1m_ndtr),
+    "cloglog": Link("cloglog", _cloglog, _inverse_cloglog, _log1m_exp_neg_exp, _minus_exp),
 }
 
 

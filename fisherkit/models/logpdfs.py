@@ -4,7 +4,8 @@ Each family's ``logpdf`` takes the outcome, its linear predictors (``mu``) and i
 parameters on the working scale (``log sigma``, ``log alpha``, ``log shape``, ``log df``;
 cut points as increasing values), so that each can be written in the stable forms of
 :mod:`fisherkit.autodiff.primitives`. A function of the family's name builds the log-density
-for a link.
+for a link: a :class:`LogDensity`, a module-level function of the link and the data with
+the link fixed, so that it pickles by reference to that function (a closure would not).
 
 Log-densities (sources: McCullagh and Nelder, 1989, for the GLM families; Cameron and
 Trivedi, 2013, for NB2; Kalbfleisch and Prentice, 2002, for censored Weibull and
@@ -25,23 +26,51 @@ cumulative link model):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import autograd.numpy as anp
 import numpy as np
 from scipy import special
 
 from ..autodiff.primitives import gammaln, log_diff_exp, softplus
+from .links import Link
 
-__all__ = ["normal", "binary", "binomial", "poisson", "negbin", "gamma", "exponential",
+__all__ = ["LogDensity", "normal", "binary", "binomial", "poisson", "negbin", "gamma", "exponential",
            "weibull", "student_t", "ordinal", "log_factorial", "FACTORIAL_TABLE_MAX"]
 
 _LOG_2PI = np.log(2.0 * np.pi)
 
 
+@dataclass(frozen=True)
+class LogDensity:
+    """A built-in log-density for one link: ``form(link, y, ...)`` with ``link`` fixed.
+
+    ``form`` is a module-level function, so a log-density pickles by reference to it, with
+    its link (whose entries are module-level functions too).
+
+    Examples
+    --------
+    >>> from fisherkit.models.links import LINKS
+    >>> logpdf = poisson(LINKS["log"])
+    >>> float(logpdf(np.array(0.0), np.array(0.0)))
+    -1.0
+    """
+
+    form: Callable
+    link: Link
+
+    def __call__(self, y, *args, **kwargs):
+        return self.form(self.link, y, *args, **kwargs)
+
+
+def _normal(link, y, mu, sigma):
+    z = (y - link.inverse(mu)) * anp.exp(-sigma)
+    return -0.5 * _LOG_2PI - sigma - 0.5 * z * z
+
+
 def normal(link):
-    def logpdf(y, mu, sigma):
-        z = (y - link.inverse(mu)) * anp.exp(-sigma)
-        return -0.5 * _LOG_2PI - sigma - 0.5 * z * z
-    return logpdf
+    return LogDensity(_normal, link)
 
 
 def _successes_and_failures(link, eta, successes, failures):
@@ -59,16 +88,17 @@ def _successes_and_failures(link, eta, successes, failures):
     return successes * log_mu + failures * log_1m
 
 
-def binary(link):
-    if link.name == "logit":
-        # one success or failure per row: s + f = 1 in the canonical form
-        def logpdf(y, mu):
-            return y * mu - softplus(mu)
-        return logpdf
+def _binary_logit(link, y, mu):
+    # one success or failure per row: s + f = 1 in the canonical form
+    return y * mu - softplus(mu)
 
-    def logpdf(y, mu):
-        return _successes_and_failures(link, mu, y, 1.0 - y)
-    return logpdf
+
+def _binary(link, y, mu):
+    return _successes_and_failures(link, mu, y, 1.0 - y)
+
+
+def binary(link):
+    return LogDensity(_binary_logit if link.name == "logit" else _binary, link)
 
 
 #: counts up to this are looked up in a table of log factorials; larger ones use gammaln
@@ -92,36 +122,44 @@ def log_factorial(k):
     return gammaln(k + 1.0)
 
 
+def _binomial(link, y, mu, trials):
+    log_choose = log_factorial(trials) - log_factorial(y) - log_factorial(trials - y)
+    return log_choose + _successes_and_failures(link, mu, y, trials - y)
+
+
 def binomial(link):
-    def logpdf(y, mu, trials):
-        log_choose = log_factorial(trials) - log_factorial(y) - log_factorial(trials - y)
-        return log_choose + _successes_and_failures(link, mu, y, trials - y)
-    return logpdf
+    return LogDensity(_binomial, link)
+
+
+def _poisson(link, y, mu):
+    return y * link.log_inverse(mu) - link.inverse(mu) - log_factorial(y)
 
 
 def poisson(link):
-    def logpdf(y, mu):
-        return y * link.log_inverse(mu) - link.inverse(mu) - log_factorial(y)
-    return logpdf
+    return LogDensity(_poisson, link)
+
+
+def _negbin(link, y, mu, alpha):
+    # with r = 1/alpha: log(alpha mu / (1 + alpha mu)) and log(1 + alpha mu) in softplus form
+    log_alpha_mu = link.log_inverse(mu) + alpha
+    log1p_alpha_mu = softplus(log_alpha_mu)
+    r = anp.exp(-alpha)
+    return (gammaln(y + r) - gammaln(r) - log_factorial(y) - r * log1p_alpha_mu
+            + y * (log_alpha_mu - log1p_alpha_mu))
 
 
 def negbin(link):
-    def logpdf(y, mu, alpha):
-        # with r = 1/alpha: log(alpha mu / (1 + alpha mu)) and log(1 + alpha mu) in softplus form
-        log_alpha_mu = link.log_inverse(mu) + alpha
-        log1p_alpha_mu = softplus(log_alpha_mu)
-        r = anp.exp(-alpha)
-        return (gammaln(y + r) - gammaln(r) - log_factorial(y) - r * log1p_alpha_mu
-                + y * (log_alpha_mu - log1p_alpha_mu))
-    return logpdf
+    return LogDensity(_negbin, link)
+
+
+def _gamma(link, y, mu, shape):
+    k = anp.exp(shape)
+    y_over_mu = y * anp.exp(-link.log_inverse(mu))
+    return k * (shape + anp.log(y_over_mu)) - k * y_over_mu - anp.log(y) - gammaln(k)
 
 
 def gamma(link):
-    def logpdf(y, mu, shape):
-        k = anp.exp(shape)
-        y_over_mu = y * anp.exp(-link.log_inverse(mu))
-        return k * (shape + anp.log(y_over_mu)) - k * y_over_mu - anp.log(y) - gammaln(k)
-    return logpdf
+    return LogDensity(_gamma, link)
 
 
 def exponential_logpdf(y, mu, event):
@@ -141,30 +179,31 @@ def student_t_logpdf(y, mu, sigma, df):
             - 0.5 * (nu + 1.0) * anp.log1p(z * z / nu))
 
 
-def ordinal(link):
+def _ordinal(link, y, mu, cuts):
     log_cdf, log_sf = link.log_inverse, link.log1m_inverse
+    k = len(cuts) + 1
+    # per observation, the cut points above (upper) and below (lower) its category;
+    # masks come from y, a constant, so both sides of every where are finite
+    above = sum((y == j) * cuts[j] for j in range(k - 1))
+    below = sum((y == j + 1) * cuts[j] for j in range(k - 1))
+    bottom, top = y == 0, y == k - 1
+    above = anp.where(top, below + 1.0, above)
+    below = anp.where(bottom, above - 1.0, below)
+    upper, lower = above - mu, below - mu
+    # each branch sees only inputs where it is finite (placeholders elsewhere), so a
+    # branch that is not taken cannot put an infinite derivative behind a zero weight
+    high = lower > 0.0  # both cut points above: difference of survival functions
+    low_upper, low_lower = anp.where(high, 0.5, upper), anp.where(high, -0.5, lower)
+    high_upper, high_lower = anp.where(high, upper, 1.5), anp.where(high, lower, 0.5)
+    middle = anp.where(high, log_diff_exp(log_sf(high_lower), log_sf(high_upper)),
+                       log_diff_exp(log_cdf(low_upper), log_cdf(low_lower)))
+    at_bottom = log_cdf(anp.where(bottom, upper, 0.0))
+    at_top = log_sf(anp.where(top, lower, 0.0))
+    return anp.where(bottom, at_bottom, anp.where(top, at_top, middle))
 
-    def logpdf(y, mu, cuts):
-        k = len(cuts) + 1
-        # per observation, the cut points above (upper) and below (lower) its category;
-        # masks come from y, a constant, so both sides of every where are finite
-        above = sum((y == j) * cuts[j] for j in range(k - 1))
-        below = sum((y == j + 1) * cuts[j] for j in range(k - 1))
-        bottom, top = y == 0, y == k - 1
-        above = anp.where(top, below + 1.0, above)
-        below = anp.where(bottom, above - 1.0, below)
-        upper, lower = above - mu, below - mu
-        # each branch sees only inputs where it is finite (placeholders elsewhere), so a
-        # branch that is not taken cannot put an infinite derivative behind a zero weight
-        high = lower > 0.0  # both cut points above: difference of survival functions
-        low_upper, low_lower = anp.where(high, 0.5, upper), anp.where(high, -0.5, lower)
-        high_upper, high_lower = anp.where(high, upper, 1.5), anp.where(high, lower, 0.5)
-        middle = anp.where(high, log_diff_exp(log_sf(high_lower), log_sf(high_upper)),
-                           log_diff_exp(log_cdf(low_upper), log_cdf(low_lower)))
-        at_bottom = log_cdf(anp.where(bottom, upper, 0.0))
-        at_top = log_sf(anp.where(top, lower, 0.0))
-        return anp.where(bottom, at_bottom, anp.where(top, at_top, middle))
-    return logpdf
+
+def ordinal(link):
+    return LogDensity(_ordinal, link)
 
 
 def exponential(link):

@@ -33,15 +33,28 @@ class Constraint:
     working_label: str
 
 
+def _unchanged(value):
+    return value
+
+
+def _exp(w):
+    return anp.exp(w)
+
+
+def _unit_interval(w):
+    """The logistic function, through its stable log."""
+    return anp.exp(log_sigmoid(w))
+
+
+def _logit(v):
+    return np.log(v) - np.log1p(-v)
+
+
+# module-level functions, so that a constraint pickles by reference to them
 CONSTRAINTS = {
-    "real": Constraint("real", lambda w: w, lambda v: v, "{}"),
-    "positive": Constraint("positive", anp.exp, np.log, "log({})"),
-    "unit_interval": Constraint(
-        "unit_interval",
-        lambda w: anp.exp(log_sigmoid(w)),
-        lambda v: np.log(v) - np.log1p(-v),
-        "logit({})",
-    ),
+    "real": Constraint("real", _unchanged, _unchanged, "{}"),
+    "positive": Constraint("positive", _exp, np.log, "log({})"),
+    "unit_interval": Constraint("unit_interval", _unit_interval, _logit, "logit({})"),
 }
 
 
