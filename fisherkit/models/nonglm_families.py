@@ -1,0 +1,165 @@
+"""The built-in families outside the generalized linear models: censored survival times in
+accelerated failure time form (exponential, Weibull), the Student t with its degrees of
+freedom estimated, and the cumulative-link ordinal model."""
+
+from __future__ import annotations
+
+import autograd.numpy as anp
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from ..autodiff.primitives import gammaln
+from ..exceptions import DataError
+from . import divergence as kl
+from .builtin_family import EULER, BuiltinFamily, PositiveOutcome, bad_rows, eta_weights
+from .parameters import CutPoints
+
+__all__ = ["Censored", "Exponential", "Weibull", "StudentT", "Ordinal"]
+
+
+class Censored(PositiveOutcome):
+    """Event times in accelerated failure time form, right-censored where ``event`` is 0.
+
+    A censored time has no residual ``y - mu``: the residuals are Cox-Snell's,
+    ``-log S(t_i)``, and the martingale ones, ``event_i - (-log S(t_i))``.
+    """
+
+    residual_kinds = ("cox_snell", "martingale")
+
+    def _check_uncensored(self, aux):
+        if np.any(aux["event"] != 1):
+            raise DataError(
+                f"The expected information of a censored {self.name} model depends on the "
+                "censoring distribution, which the model does not specify; use the observed "
+                "information (or 'opg', 'sandwich')."
+            )
+
+    def start(self, y, aux, levels):
+        event = aux["event"]
+        if np.any((event != 0) & (event != 1)):
+            raise DataError(f"The event column must be 1 (observed) or 0 (right-censored): "
+                            f"{bad_rows((event != 0) & (event != 1))}.")
+        return {"mu": float(np.log(np.sum(y) / max(np.sum(event), 1.0)))}
+
+
+class Exponential(Censored):
+    kl_form = staticmethod(kl.exponential)
+
+    def expected_weights(self, E, aux):
+        self._check_uncensored(aux)
+        return eta_weights(np.ones(len(E)))
+
+    def draw(self, rng, E, aux):
+        return np.asarray(self.link.inverse(E[:, 0])) * rng.standard_exponential(len(E))
+
+    def cumulative_hazard(self, y, E):
+        return y * np.exp(-E[:, 0])
+
+
+class Weibull(Censored):
+    kl_form = staticmethod(kl.weibull)
+    no_mean = "the Weibull's linear predictor is the log of its scale, not of its mean"
+    mean_is_inverse_link = False
+
+    def mean(self, E):
+        """``scale Gamma(1 + 1/shape)``, through the shape as well as the scale."""
+        return anp.exp(E[:, 0] + gammaln(1.0 + anp.exp(-E[:, 1])))
+
+    def cumulative_hazard(self, y, E):
+        return np.exp(np.exp(E[:, 1]) * (np.log(y) - E[:, 0]))
+
+    def expected_weights(self, E, aux):
+        self._check_uncensored(aux)
+        # Weibull in AFT form: with z = log of a unit exponential, E[z] = -gamma,
+        # E[e^z z] = 1 - gamma, E[e^z z^2] = (1 - gamma)^2 + pi^2/6 - 1
+        k = np.exp(E[:, 1])
+        return eta_weights(k * k, np.full(len(E), (1 - EULER) ** 2 + np.pi**2 / 6),
+                        w01=-k * (1 - EULER))
+
+    def draw(self, rng, E, aux):
+        mu = np.asarray(self.link.inverse(E[:, 0]))
+        return mu * rng.standard_exponential(len(E)) ** np.exp(-E[:, 1])
+
+    def start(self, y, aux, levels):
+        return {**super().start(y, aux, levels), "shape": 1.0}
+
+
+class StudentT(BuiltinFamily):
+    """``mean`` is the location, the mean of the outcome only where df > 1; without a
+    variance function, the residuals are ``y - mu`` (response and working alike)."""
+
+    residual_kinds = ("response", "working")
+
+    def start(self, y, aux, levels):
+        mad = 1.4826 * float(np.median(np.abs(y - np.median(y))))
+        return {"mu": float(np.median(y)), "sigma": max(mad, 1e-8), "df": 10.0}
+
+    def expected_weights(self, E, aux):
+        # Lange, Little and Taylor (1989), JASA 84, eq. for the t information, carried to
+        # log sigma and log df by the chain rule (the score has mean zero)
+        sigma, nu = np.exp(E[:, 1]), np.exp(E[:, 2])
+        i_mu = (nu + 1) / ((nu + 3) * sigma**2)
+        i_ss = 2 * nu / (nu + 3)
+        i_sd = -2 * nu / ((nu + 3) * (nu + 1))
+        i_dd = nu**2 * (0.25 * (special.polygamma(1, nu / 2) - special.polygamma(1, (nu + 1) / 2))
+                        - (nu + 5) / (2 * nu * (nu + 3) * (nu + 1)))
+        return eta_weights(i_mu, i_ss, i_dd, w12=i_sd)
+
+    def draw(self, rng, E, aux):
+        return E[:, 0] + np.exp(E[:, 1]) * rng.standard_t(np.exp(E[:, 2]))
+
+
+class Ordinal(BuiltinFamily):
+    drop_intercept = True
+    no_mean = "an ordinal outcome has no mean response on the link scale"
+    mean_is_inverse_link = False
+    residual_kinds = ()
+
+    @property
+    def interval_link(self):
+        return None
+
+    def _cdf(self, E):
+        """``P(Y <= j)`` for ``j = 0 .. K-2``, ``n x (K-1)`` (autograd-traceable)."""
+        cuts = CutPoints().to_natural([E[:, j] for j in range(1, E.shape[1])])
+        return anp.stack([self.link.inverse(c - E[:, 0]) for c in cuts], axis=1)
+
+    def probabilities(self, E):
+        """The probability of each category per row, ``n x K``."""
+        cdf = self._cdf(E)
+        ones, zeros = anp.ones((E.shape[0], 1)), anp.zeros((E.shape[0], 1))
+        return anp.concatenate([cdf, ones], axis=1) - anp.concatenate([zeros, cdf], axis=1)
+
+    def mean(self, E):
+        """The expected category code on ``0 .. K-1``, ``sum_j P(Y > j)``."""
+        cdf = self._cdf(E)
+        return cdf.shape[1] - anp.sum(cdf, axis=1)
+
+    def outcome_support(self, data):
+        return tuple(float(j) for j in range(len(data.levels)))
+
+    def draw(self, rng, E, aux):
+        mu = E[:, 0]
+        cuts = np.column_stack(CutPoints().to_natural([E[:, j] for j in range(1, E.shape[1])]))
+        cdf = np.exp(np.asarray(self.link.log_inverse(cuts - mu[:, None])))
+        return np.sum(rng.random(len(E))[:, None] > cdf, axis=1).astype(float)
+
+    def prepare_outcome(self, y, column):
+        if isinstance(y.dtype, pd.CategoricalDtype):
+            levels = tuple(y.cat.categories) if y.cat.ordered else tuple(sorted(y.cat.categories))
+            codes = pd.Categorical(y, categories=list(levels)).codes
+        else:
+            levels = tuple(sorted(pd.unique(y)))
+            codes = pd.Categorical(y, categories=list(levels)).codes
+        used = np.unique(codes)
+        if len(levels) < 2 or len(used) < len(levels):
+            empty = [lev for i, lev in enumerate(levels) if i not in used]
+            raise DataError(f"The outcome column {column!r} needs at least two levels, each "
+                            f"observed; empty levels: {empty}.")
+        return codes.astype(float), levels
+
+    def start(self, y, aux, levels):
+        k = len(levels)
+        cum = np.cumsum(np.bincount(y.astype(int), minlength=k))[:-1] / len(y)
+        return {"cuts": self.link.link(np.clip(cum, 1e-4, 1 - 1e-4))}
