@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from .distributed.model import distributed_model
+from .distributed.build import distributed_model
 from .exceptions import SpecificationError
 from .models.builtins import make_family
 from .models.family import Family

@@ -46,7 +46,7 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         ``"outcome ~ terms"``, in formulaic syntax (``C(x)``, ``a:b``, ``np.log(x)``).
     data : pandas.DataFrame, dask DataFrame or str
         A Dask DataFrame, or a path to parquet data, is fitted partition by partition with
-        the same results (see :func:`fisherkit.distributed.model.distributed_model` for
+        the same results (see :func:`fisherkit.distributed.build.distributed_model` for
         ``client=``, ``levels=`` and ``retries=``).
     family : str or Family
         A built-in family name (``"normal"``, ``"logit"``, ``"probit"``, ``"binomial"``,
@@ -93,7 +93,7 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     client, levels, retries
         For data in Dask only: the cluster (a ``distributed.Client`` or a scheduler
         address), categorical levels known in advance, and how often a lost worker's task
-        is retried (see :func:`fisherkit.distributed.model.distributed_model`).
+        is retried (see :func:`fisherkit.distributed.build.distributed_model`).
     **aux
         Extra per-observation data a user's family declares in its ``aux``.
 

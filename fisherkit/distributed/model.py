@@ -7,10 +7,7 @@ small reduction of ``p``-vectors and ``p x p`` matrices (:mod:`fisherkit.distrib
 Dask runs the graph: local threads by default, a ``dask.distributed`` cluster when a
 client exists, is given as ``client=``, or an address is given instead.
 
-Before the fit, one pass learns the levels of categorical columns (skipped for columns
-whose levels are known: Dask categoricals with known categories, or ``levels=``) and one
-pass counts the rows used and dropped, checks the design on the whole data set and takes
-starting values from rows sampled in every partition (all rows of a small data set). Each
+The model is built by :func:`fisherkit.distributed.build.distributed_model`. Each
 evaluation computes at once what the step may need next (the Hessian for Newton, the
 expected information for Fisher scoring), and the first standard error asked for other
 than the observed one computes the expected information, the outer product of scores and
@@ -19,7 +16,6 @@ the cluster sums together, in one more pass (so keep the client open until then)
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -30,14 +26,11 @@ from ..models.expected import ExpectedInformation
 from ..models.family import Family
 from ..models.index_model import Model
 from ..models.protocol import refuse_subset
-from ..validation import MISSING, check_choice
 from . import partitions as parts
 
-__all__ = ["DistributedModel", "DistributedData", "DaskComputationError", "NotInMemoryError",
-           "distributed_model"]
+__all__ = ["DistributedModel", "DistributedData", "ClusterColumn", "DaskComputationError",
+           "NotInMemoryError", "compute"]
 
-#: rows sampled evenly across partitions for the starting values (all rows, up to this)
-START_ROWS = 200_000
 _EXPECTED_DEFAULTS = (("draws", 200), ("max_terms", 100_000), ("method", "auto"), ("seed", 0),
                       ("tail", 1e-12))
 
@@ -51,7 +44,7 @@ class NotInMemoryError(SpecificationError, AttributeError):
     """A per-row quantity was asked of a model whose rows live in Dask partitions."""
 
 
-class _ClusterColumn:
+class ClusterColumn:
     """The cluster labels of a Dask fit: a column read partition by partition."""
 
     def __init__(self, column: str, n_obs: int):
@@ -74,41 +67,12 @@ class DistributedData:
     column_names: dict
     levels: tuple | None
     outcome: str
-    cluster: _ClusterColumn | None = None
+    cluster: ClusterColumn | None = None
 
     def __getattr__(self, name):
         raise NotInMemoryError(f"The data of a Dask fit are not held in memory, so there is no "
                                f"{name!r}; compute it partition by partition, or fit a sample "
                                "in memory.")
-
-
-def _is_dask_collection(value) -> bool:
-    return type(value).__module__.split(".")[0] in ("dask", "dask_expr")
-
-
-def _client_for(client):
-    """A ``distributed.Client`` from a client or a scheduler address, or None."""
-    if client is None:
-        return None
-    from distributed import Client
-    if isinstance(client, Client):
-        return client
-    if isinstance(client, str):
-        return Client(client)
-    raise SpecificationError(f"The 'client' must be a distributed.Client or a scheduler "
-                             f"address; got {type(client).__name__}.")
-
-
-def _read(data, columns: list[str] | None = None):
-    import dask.dataframe as dd
-    if isinstance(data, (str, os.PathLike)):
-        if not os.path.exists(data) and "://" not in str(data):
-            raise DataError(f"No parquet data at {str(data)!r}.")
-        return dd.read_parquet(data, columns=columns)
-    if not _is_dask_collection(data) or not hasattr(data, "to_delayed"):
-        raise DataError(f"'data' must be a pandas or Dask DataFrame or a parquet path; got "
-                        f"{type(data).__name__}.")
-    return data if columns is None else data[columns]
 
 
 class DistributedModel:
@@ -167,7 +131,7 @@ class DistributedModel:
 
     def _compute(self, graph, what: str):
         self.passes += 1
-        return _compute(graph, what, self._client, self._retries)
+        return compute(graph, what, self._client, self._retries)
 
     def prefetch(self, pieces: tuple[str, ...]) -> None:
         """Compute ``pieces`` (of :data:`fisherkit.models.protocol.PIECES`) in the same pass
@@ -221,7 +185,7 @@ class DistributedModel:
 
     def start_values(self) -> np.ndarray:
         """Starting values from rows sampled evenly in every partition (from all rows
-        when there are at most ``START_ROWS``, as in memory)."""
+        when there are at most ``fisherkit.distributed.build.START_ROWS``, as in memory)."""
         return self._start.copy()
 
     def loglik(self, theta) -> float:
@@ -335,7 +299,7 @@ def _default_client():
         return None
 
 
-def _compute(graph, what: str, client, retries: int):
+def compute(graph, what: str, client, retries: int):
     """Run a graph on the given client, else on the default client, else on Dask's
     active scheduler (threads unless configured otherwise); Dask retries tasks of lost
     workers, and anything that still fails stops the fit."""
@@ -351,131 +315,3 @@ def _compute(graph, what: str, client, retries: int):
         raise DaskComputationError(f"The pass over the partitions computing {what} failed "
                                    f"({type(exc).__name__}: {exc}); no result is "
                                    "returned.") from exc
-
-
-def _column_argument(frame, value, what: str):
-    """A keyword given as a column name or as a Dask Series aligned with the data."""
-    if value is None or isinstance(value, str):
-        if value is not None and value not in frame.columns:
-            raise DataError(f"The {what} column {value!r} is not in the data.")
-        return frame, value
-    if _is_dask_collection(value) and hasattr(value, "to_delayed"):
-        name = f"__fisherkit_{what}"
-        return frame.assign(**{name: value}), name
-    raise SpecificationError(f"On Dask, give {what}= as a column name or a Dask Series; got "
-                             f"{type(value).__name__}.")
-
-
-def _learned_levels(frame, used: list[str], wrapped: set, outcome: str, levels: dict):
-    """Which columns are categorical, and those whose levels a first pass must learn."""
-    import pandas as pd
-    fixed, learn = {}, []
-    for column in used:
-        if column == outcome:
-            continue
-        dtype = frame.dtypes[column]
-        if column in levels:
-            fixed[column] = tuple(levels[column])
-        elif isinstance(dtype, pd.CategoricalDtype):
-            if frame[column].cat.known:
-                fixed[column] = tuple(frame[column].cat.categories)
-            else:
-                learn.append(column)
-        elif (not pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-              or column in wrapped):
-            learn.append(column)
-    return fixed, learn
-
-
-def distributed_model(formula: str, data, family: Family, *, offset=None, missing="drop",
-                      cluster=None, client=None, levels: dict | None = None, retries: int = 2,
-                      **aux_columns) -> DistributedModel:
-    """A :class:`DistributedModel` of ``formula`` on a Dask DataFrame or a parquet path.
-
-    ``fk.fit`` calls it when ``data`` is a Dask DataFrame, or a path (str or
-    ``os.PathLike``) to a parquet file or directory, which is read with
-    ``dask.dataframe.read_parquet`` (only the columns the model uses).
-
-    Parameters
-    ----------
-    formula, family, offset, missing, cluster
-        As in :func:`fisherkit.fit`; ``offset=``, ``cluster=``, ``trials=``, ``event=`` and a
-        family's own extras are column names (or Dask Series aligned with the data).
-    client : distributed.Client or str, optional
-        The cluster to run on, or its scheduler address (``"tcp://host:8786"``), for which a
-        client is made and kept for the life of the result. Without it, a
-        ``dask.distributed`` client made earlier in the session is used when there is one,
-        else Dask's active scheduler (local threads by default).
-    levels : dict, optional
-        The levels of categorical columns (column name to a list), known in advance. Others
-        are learned in one pass over the data before the fit; a partition holding a level
-        not in its column's list is a ``DataError``.
-    retries : int
-        Times the distributed scheduler reruns a failed task (a lost worker, say) before
-        the fit stops with :class:`DaskComputationError`.
-
-    Examples
-    --------
-    >>> import dask.dataframe as dd
-    >>> import fisherkit as fk
-    >>> df = fk.datasets.load("spector")
-    >>> ddf = dd.from_pandas(df, npartitions=4)
-    >>> res = fk.fit("GRADE ~ GPA + TUCE + PSI", data=ddf, family="logit")
-    >>> res.model.data.n_partitions, res.summary().round(3).loc["PSI", ["estimate", "se"]].tolist()
-    (4, [2.379, 1.065])
-
-    With a cluster: ``client = distributed.Client(distributed.LocalCluster(n_workers=2))``
-    then ``fk.fit(..., data=ddf, client=client)`` (or ``client="tcp://host:8786"``).
-    """
-    from dask import delayed
-    check_choice("missing", missing, MISSING)
-    client = _client_for(client)
-    frame = _read(data)
-    lhs, formula_parts = parts.formula_variables(formula, family)
-    used, wrapped = parts.categorical_candidates(formula_parts)
-    for name in used:
-        if name not in frame.columns:
-            raise DataError(f"The formula uses {name!r}, which is not a column of the data.")
-    frame, offset = _column_argument(frame, offset, "offset")
-    frame, cluster = _column_argument(frame, cluster, "cluster")
-    aux = {}
-    for key, value in aux_columns.items():
-        frame, aux[key] = _column_argument(frame, value, key)
-    columns = list(dict.fromkeys(used + [c for c in (offset, cluster, *aux.values()) if c]))
-    frame = _read(data, columns) if isinstance(data, (str, os.PathLike)) else frame[columns]
-    fixed, learn = _learned_levels(frame, used, wrapped, lhs, dict(levels or {}))
-    ordinal = family.drop_intercept and lhs in frame.columns
-    scan = learn + ([lhs] if ordinal else [])
-    partitions = frame.to_delayed()
-    outcome_levels = None
-    if scan:
-        found = _compute(delayed([delayed(parts.scan_partition)(p, scan) for p in partitions]),
-                         "the levels of categorical columns", client, retries)
-        for column in scan:
-            values = np.concatenate([np.asarray(f[column], dtype=object) for f in found])
-            values = list(dict.fromkeys(values.tolist()))
-            if column == lhs:
-                import pandas as pd
-                meta = frame.dtypes[lhs]
-                if isinstance(meta, pd.CategoricalDtype) and frame[lhs].cat.known:
-                    values = pd.Categorical(values, categories=meta.categories,
-                                            ordered=meta.ordered)
-                outcome_levels = family.prepare_outcome(pd.Series(values), lhs)[1]
-            else:
-                fixed[column] = tuple(sorted(values))
-    spec = parts.PartitionSpec(formula, parts.partition_family(family, outcome_levels), fixed,
-                               outcome_levels, offset, cluster, aux, missing)
-    per_partition = max(1, START_ROWS // len(partitions))
-    summaries = _compute(delayed([delayed(parts.summarize_partition)(p, k, spec, per_partition)
-                                  for k, p in enumerate(partitions)]),
-                         "the rows and design checks", client, retries)
-    template = Model(spec.family, summaries[0]["sample"].take(slice(0, 0)))
-    parts.check_whole_design(summaries, template.data.column_names, template.n_params)
-    start = parts.pooled_start(spec.family, [s["sample"] for s in summaries])
-    n_obs = sum(s["n_obs"] for s in summaries)
-    info = DistributedData(n_obs=n_obs, n_dropped=sum(s["n_dropped"] for s in summaries),
-                           n_partitions=len(partitions), column_names=template.data.column_names,
-                           levels=template.data.levels, outcome=lhs,
-                           cluster=None if cluster is None else _ClusterColumn(cluster, n_obs))
-    return DistributedModel(frame, spec, family, template, info, start, client=client,
-                            retries=retries)

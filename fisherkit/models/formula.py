@@ -228,7 +228,7 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     check_design : bool
         Check that the design identifies the model (no constant or duplicated columns, more
         rows than parameters). One partition of a larger data set is not checked alone:
-        :mod:`fisherkit.distributed.model` checks the whole instead.
+        :mod:`fisherkit.distributed.build` checks the whole instead.
     **aux_columns
         The family's extra data by name (``trials=``, ``event=``).
 
