@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 
 from .autodiff.derivatives import classify_stationary_point
+from .building import build_model
 from .exceptions import (
     ConvergenceWarning,
     SaddlePointWarning,
     SpecificationError,
     user_stacklevel,
 )
-from .building import build_model
 from .models.family import Family
 from .models.likelihood import Likelihood
 from .models.protocol import Finding, LikelihoodModel

@@ -7,9 +7,24 @@ import scipy.special as sc
 import statsmodels.api as sm
 
 import fisherkit as fk
+from fisherkit.models.builtins import FAMILIES, make_family
+from fisherkit.models.links import LINKS
 
 #: statsmodels' Newton to full precision, silent
 STATSMODELS_FIT = {"method": "newton", "tol": 1e-12, "disp": 0}
+
+
+def accepted_links() -> list[tuple[str, str]]:
+    """Every (family, link) pair the built-in families accept."""
+    cases = []
+    for name in sorted(FAMILIES):
+        for link in sorted(LINKS):
+            try:
+                make_family(name, link)
+            except fk.SpecificationError:
+                continue
+            cases.append((name, link))
+    return cases
 
 
 def simulate(name: str, n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, dict]:

@@ -26,10 +26,9 @@ import pytest
 from autograd.scipy.special import gammaln
 
 import fisherkit as fk
-from fisherkit.models.builtins import FAMILIES, make_family
-from fisherkit.models.links import LINKS
+from fisherkit.models.builtins import FAMILIES
 from fisherkit.models.protocol import LikelihoodModel
-from shared import simulate
+from shared import accepted_links, simulate
 
 __all__ = ["check_model", "central_difference"]
 
@@ -126,18 +125,6 @@ def check_model(model, theta) -> None:
 # ---- every built-in family ------------------------------------------------------------------
 
 FORMULA = "y ~ x1 + x2"
-
-
-def accepted_links() -> list[tuple[str, str]]:
-    cases = []
-    for name in sorted(FAMILIES):
-        for link in sorted(LINKS):
-            try:
-                make_family(name, link)
-            except fk.SpecificationError:
-                continue
-            cases.append((name, link))
-    return cases
 
 
 BUILTIN = accepted_links()

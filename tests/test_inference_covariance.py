@@ -44,9 +44,7 @@ SHIPS = "accident ~ yr_con + op_75_79"
 
 @pytest.fixture(scope="module")
 def spector():
-    df = fk.datasets.load("spector")
-    X = sm.add_constant(df[["GPA", "TUCE", "PSI"]], prepend=True)
-    return df, X
+    return spector_frame()
 
 
 @pytest.fixture(scope="module")

@@ -22,21 +22,8 @@ import fisherkit as fk
 from fisherkit.autodiff import derivatives
 from fisherkit.models.builtins import FAMILIES, make_family
 from fisherkit.models.formula import build_data
-from fisherkit.models.links import LINKS
 from fisherkit.models.index_model import Model
-from shared import simulate
-
-
-def accepted_links():
-    cases = []
-    for name in sorted(FAMILIES):
-        for link in sorted(LINKS):
-            try:
-                make_family(name, link)
-            except fk.SpecificationError:
-                continue
-            cases.append((name, link))
-    return cases
+from shared import accepted_links, simulate
 
 
 BUILTIN = accepted_links()

@@ -21,9 +21,7 @@ SPECTOR = "GRADE ~ GPA + TUCE + PSI"
 
 @pytest.fixture(scope="module")
 def spector():
-    df = fk.datasets.load("spector")
-    X = sm.add_constant(df[["GPA", "TUCE", "PSI"]], prepend=True)
-    return df, X
+    return spector_frame()
 
 
 @pytest.fixture(scope="module")
