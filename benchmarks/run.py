@@ -69,7 +69,7 @@ sorted by own time. `linalg.py:gram_and_product` is the weighted product `X' W X
 score `X' u` of each Newton iteration (dsyrk on column-major blocks of `sqrt(w) X`);
 `formula.py:_plain_design` copies the DataFrame's columns into the column-major design;
 autograd's `f_wrapped` and the primitives are the elementwise log-likelihood and its eta
-derivatives; `model.py:eta_matrix` is `X theta`.
+derivatives; `index_model.py:eta_matrix` is `X theta`.
 
 {bench_models.table(rows, ["calls", "own seconds", "with callees", "function"])}
 """
