@@ -201,9 +201,12 @@ class FitSettings:
         optimizer = resolve_optimizer(method, settings)
         if cov not in COV_TYPES:
             raise SpecificationError(f"Unknown cov {cov!r}; choose one of {list(COV_TYPES)}.")
-        if not (isinstance(maxiter, (int, np.integer)) and maxiter > 0):
+        # bool is an int to Python, but True is no number of iterations or tolerance
+        if not (isinstance(maxiter, (int, np.integer)) and not isinstance(maxiter, bool)
+                and maxiter > 0):
             raise SpecificationError(f"The 'maxiter' must be a positive integer; got {maxiter!r}.")
-        if not (isinstance(tol, (float, int)) and tol > 0):
+        if not (isinstance(tol, (float, int, np.floating, np.integer)) and not isinstance(tol, bool)
+                and np.isfinite(tol) and tol > 0):
             raise SpecificationError(f"The 'tol' must be a positive number; got {tol!r}.")
         return cls(optimizer, cov, maxiter, tol, with_progress(callback, progress, optimizer.name))
 

@@ -101,3 +101,14 @@ def test_each_finding_warns_once_and_flags_the_result():
     assert [w.category for w in ours] == [fk.ConvergenceWarning]
     assert "after 1 iterations" in str(ours[0].message)
     assert res.flags == {"not_converged"}
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(maxiter=True), r"'maxiter' must be a positive integer; got True"),
+    (dict(tol=True), r"'tol' must be a positive number; got True"),
+    (dict(tol=float("inf")), r"'tol' must be a positive number; got inf"),
+    (dict(tol=float("nan")), r"'tol' must be a positive number; got nan"),
+])
+def test_booleans_and_non_finite_stopping_settings_are_refused(settings, message):
+    with pytest.raises(fk.SpecificationError, match=message):
+        fk.fit("GRADE ~ GPA", fk.datasets.load("spector"), "logit", **settings)

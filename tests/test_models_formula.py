@@ -420,3 +420,30 @@ def test_a_misspelt_option_names_itself_and_the_familys_data():
         fk.fit("GRADE ~ GPA", spector, "logit", clientt=1)
     with pytest.raises(fk.SpecificationError, match=r"its extra data are \['trials'\]"):
         fk.fit("GRADE ~ GPA", spector, "binomial", trials=np.ones(len(spector)), exposure=1)
+
+
+def test_a_series_option_is_matched_to_the_rows_by_its_index():
+    ships = fk.datasets.load("ships")
+    complete = ships.dropna(subset=["accident", "service"])
+    exposure = np.log(complete["service"])
+    by_array = fk.fit("accident ~ op_75_79", complete, "poisson", offset=exposure.to_numpy())
+    # the same offsets in another row order: matched by label, so the same fit
+    shuffled = exposure.sample(frac=1.0, random_state=0)
+    by_label = fk.fit("accident ~ op_75_79", complete, "poisson", offset=shuffled)
+    np.testing.assert_array_equal(by_label.params.to_numpy(), by_array.params.to_numpy())
+    # statsmodels with the offset in the data's own order, as an independent check
+    import statsmodels.api as sm
+    reference = sm.GLM(complete["accident"], sm.add_constant(complete[["op_75_79"]]),
+                       family=sm.families.Poisson(), offset=exposure).fit(tol=1e-12)
+    np.testing.assert_allclose(by_label.params.to_numpy(), reference.params.to_numpy(),
+                               rtol=1e-8)
+    positional = pd.Series(exposure.to_numpy())  # a fresh 0..33 index: not the data's rows
+    with pytest.raises(fk.DataError,
+                       match=r"offset is a pandas Series whose index does not match the data's "
+                             r"rows \(5 of the data's row labels are not in it"):
+        fk.fit("accident ~ op_75_79", complete, "poisson", offset=positional)
+
+
+def test_a_formula_without_an_outcome_is_refused():
+    with pytest.raises(fk.SpecificationError, match=r"The formula '~ GPA' has no outcome"):
+        fk.fit("~ GPA", fk.datasets.load("spector"), "logit")

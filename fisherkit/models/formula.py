@@ -67,6 +67,16 @@ def _as_column(value, data: pd.DataFrame, what: str) -> pd.Series:
         if value not in data.columns:
             raise DataError(f"The {what} column {value!r} is not in the data.")
         return data[value]
+    if isinstance(value, pd.Series) and not value.index.equals(data.index):
+        # a Series is matched to the rows by its labels, never by position
+        missing = data.index.difference(value.index)
+        if value.index.has_duplicates or data.index.has_duplicates or len(missing):
+            raise DataError(
+                f"The {what} is a pandas Series whose index does not match the data's rows "
+                f"({len(missing)} of the data's row labels are not in it, for example "
+                f"{list(missing[:3])}); give a Series with the data's index, or an array in "
+                "the data's row order.")
+        value = value.reindex(data.index)
     arr = np.asarray(value)
     if arr.ndim != 1 or len(arr) != len(data):
         raise DataError(
@@ -300,6 +310,9 @@ def _split_formula(formula: str, family: Family):
     if not isinstance(formula, str) or "~" not in formula:
         raise SpecificationError(f"The formula must read 'outcome ~ terms'; got {formula!r}.")
     lhs, rhs = (part.strip() for part in formula.split("~", 1))
+    if not lhs:
+        raise SpecificationError(f"The formula {formula!r} has no outcome; write it as "
+                                 "'outcome ~ terms'.")
     predictors = [k for k, s in family.params.items() if s.has_design]
     main = next((k for k in predictors if family.params[k].formula is None), None)
     rhs_of = {k: (rhs if k == main else (family.params[k].formula or "1").lstrip("~ ").strip()
