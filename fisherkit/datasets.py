@@ -6,7 +6,7 @@ from importlib import resources
 
 import pandas as pd
 
-__all__ = ["load", "names"]
+__all__ = ["load", "names", "ORDERED"]
 
 
 def _folder():
@@ -24,8 +24,13 @@ def names() -> list[str]:
     return sorted(p.name[:-4] for p in _folder().iterdir() if p.name.endswith(".csv"))
 
 
+#: ordinal columns of the shipped data sets, lowest level first: loaded as ordered
+#: Categoricals, so that their order is the data's and not the alphabet's
+ORDERED = {"ucla_apply": {"apply": ["unlikely", "somewhat likely", "very likely"]}}
+
+
 def load(name: str) -> pd.DataFrame:
-    """A shipped data set as a DataFrame.
+    """A shipped data set as a DataFrame (ordinal columns as ordered Categoricals).
 
     Examples
     --------
@@ -36,4 +41,7 @@ def load(name: str) -> pd.DataFrame:
     if name not in available:
         raise ValueError(f"Unknown data set {name!r}; choose one of {available}.")
     with resources.as_file(_folder() / f"{name}.csv") as path:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path)
+    for column, levels in ORDERED.get(name, {}).items():
+        frame[column] = pd.Categorical(frame[column], categories=levels, ordered=True)
+    return frame

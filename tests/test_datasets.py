@@ -57,3 +57,11 @@ def test_every_csv_has_a_readme_section(name):
     assert name in sections, f"datasets/README.md has no '## {name}' section"
     assert f"`{name}.csv`" in README.read_text(encoding="utf-8"), (
         f"datasets/README.md's table does not list {name}.csv")
+
+
+def test_ordinal_columns_load_in_their_own_order():
+    apply = fk.datasets.load("ucla_apply")["apply"]
+    assert apply.cat.ordered
+    assert list(apply.cat.categories) == ["unlikely", "somewhat likely", "very likely"]
+    # the counts of the UCLA data (statsmodels' ologit_ucla.csv): 220, 140, 40
+    assert apply.value_counts(sort=False).tolist() == [220, 140, 40]

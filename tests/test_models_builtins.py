@@ -624,3 +624,23 @@ def test_expected_information_of_censored_weibull_is_refused():
     res = fk.fit("survival ~ age", data=heart, family="weibull", event="censors")
     with pytest.raises(fk.DataError, match="censored weibull model depends on the censoring"):
         res.with_cov("expected").se
+
+
+@pytest.mark.parametrize("make", [lambda v: v.astype(str), lambda v: pd.Categorical(v)],
+                         ids=["text", "unordered"])
+def test_an_ordinal_outcome_of_unknown_order_is_refused(make):
+    # alphabetically "10" < "2" and "high" < "low": only the user knows the order
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=60)
+    levels = np.array(["2", "10", "30"])[np.digitize(x + rng.logistic(size=60), [-0.5, 0.5])]
+    df = pd.DataFrame({"x": x, "y": make(pd.Series(levels))})
+    with pytest.raises(fk.DataError, match=r"'y' of an ordinal model holds (text|an unordered "
+                                           r"Categorical), whose order is not known"):
+        fk.fit("y ~ x", df, "ordinal")
+    df["y"] = pd.Categorical(levels, categories=["2", "10", "30"], ordered=True)
+    ordered = fk.fit("y ~ x", df, "ordinal")
+    assert list(ordered.params.index) == ["x", "2|10", "10|30"]
+    # the same outcome as the numbers 2 < 10 < 30: the numeric order is the outcome's
+    df["y"] = levels.astype(float)
+    numeric = fk.fit("y ~ x", df, "ordinal")
+    np.testing.assert_allclose(numeric.params.to_numpy(), ordered.params.to_numpy(), rtol=1e-10)

@@ -146,12 +146,21 @@ class Ordinal(BuiltinFamily):
         return np.sum(rng.random(len(E))[:, None] > cdf, axis=1).astype(float)
 
     def prepare_outcome(self, y, column):
-        if isinstance(y.dtype, pd.CategoricalDtype):
-            levels = tuple(y.cat.categories) if y.cat.ordered else tuple(sorted(y.cat.categories))
-            codes = pd.Categorical(y, categories=list(levels)).codes
-        else:
+        """Levels in the order of an ordered Categorical, or of numbers; text and unordered
+        categories are refused, because their order (alphabetical: "10" before "2",
+        "high" before "low") is not the outcome's."""
+        if isinstance(y.dtype, pd.CategoricalDtype) and y.cat.ordered:
+            levels = tuple(y.cat.categories)
+        elif (pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y)) and not (
+                isinstance(y.dtype, pd.CategoricalDtype)):
             levels = tuple(sorted(pd.unique(y)))
-            codes = pd.Categorical(y, categories=list(levels)).codes
+        else:
+            kind = "an unordered Categorical" if isinstance(y.dtype, pd.CategoricalDtype) else "text"
+            raise DataError(
+                f"The outcome column {column!r} of an ordinal model holds {kind}, whose order "
+                "is not known; make it an ordered Categorical, lowest level first: "
+                f"pd.Categorical(df[{column!r}], categories=[...], ordered=True).")
+        codes = pd.Categorical(y, categories=list(levels)).codes
         used = np.unique(codes)
         if len(levels) < 2 or len(used) < len(levels):
             empty = [lev for i, lev in enumerate(levels) if i not in used]
