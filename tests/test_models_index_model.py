@@ -354,3 +354,19 @@ def test_kept_eta_is_read_only_and_follows_theta():
     passes = model.passes
     model.loglik(b)
     assert model.passes == passes + 1
+
+
+def test_a_column_named_like_a_family_parameter_is_refused():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"sigma": rng.normal(size=20)})
+    df["y"] = 1.0 + 0.5 * df["sigma"] + rng.normal(size=20)
+    with pytest.raises(fk.SpecificationError,
+                       match=r"The parameter name\(s\) \['sigma'\] stand for two parameters of "
+                             r"the normal family"):
+        fk.fit("y ~ sigma", df, "normal")
+    # renamed, the same data fit: the slope is the least-squares one
+    df = df.rename(columns={"sigma": "x"})
+    res = fk.fit("y ~ x", df, "normal")
+    X = np.column_stack([np.ones(20), df["x"]])
+    np.testing.assert_allclose(res.params[["Intercept", "x"]].to_numpy(),
+                               np.linalg.lstsq(X, df["y"], rcond=None)[0], rtol=1e-8)

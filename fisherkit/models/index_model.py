@@ -85,6 +85,13 @@ class Model:
         self.n_params = at
         self.names = tuple(n for b in self.blocks for n in b.names)
         self.working_names = tuple(n for b in self.blocks for n in b.working_names)
+        twice = sorted({n for n in self.names if self.names.count(n) > 1})
+        if twice:
+            # results are labelled by name: two parameters of one name would be confused
+            raise SpecificationError(
+                f"The parameter name(s) {twice} stand for two parameters of the "
+                f"{family.name} family (a design column named like one of its parameters "
+                f"{list(family.params)}?); rename the column.")
         # each column of E: (block, slice of theta it takes, design or None for ones)
         self._columns = []
         for b in self.blocks:
