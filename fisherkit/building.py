@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from .distributed.build import distributed_model
+from .distributed.build import distributed_model, is_dask_collection
 from .exceptions import SpecificationError
 from .models.builtins import make_family
 from .models.family import Family
@@ -46,7 +46,7 @@ def build_model(formula: str, data, family: str | Family = "normal", *,
     data_kwargs = {k: v for k, v in (("trials", trials), ("event", event)) if v is not None}
     dask_options = {k: v for k, v in (("client", client), ("levels", levels),
                                        ("retries", retries)) if v is not None}
-    if isinstance(data, (str, os.PathLike)) or type(data).__module__.startswith("dask"):
+    if isinstance(data, (str, os.PathLike)) or is_dask_collection(data):
         return distributed_model(formula, data, family, offset=offset, missing=missing,
                                  cluster=cluster, **dask_options, **data_kwargs, **aux)
     if dask_options:

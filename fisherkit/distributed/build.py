@@ -19,13 +19,15 @@ from ..validation import MISSING, check_choice
 from . import partitions as parts
 from .model import ClusterColumn, DistributedData, DistributedModel, compute
 
-__all__ = ["distributed_model", "START_ROWS"]
+__all__ = ["distributed_model", "is_dask_collection", "START_ROWS"]
 
 #: rows sampled evenly across partitions for the starting values (all rows, up to this)
 START_ROWS = 200_000
 
 
-def _is_dask_collection(value) -> bool:
+def is_dask_collection(value) -> bool:
+    """Whether ``value`` is a Dask collection (a Dask DataFrame or Series), by the module
+    of its type, so that telling needs no import of Dask."""
     return type(value).__module__.split(".")[0] in ("dask", "dask_expr")
 
 
@@ -48,7 +50,7 @@ def _read(data, columns: list[str] | None = None):
         if not os.path.exists(data) and "://" not in str(data):
             raise DataError(f"No parquet data at {str(data)!r}.")
         return dd.read_parquet(data, columns=columns)
-    if not _is_dask_collection(data) or not hasattr(data, "to_delayed"):
+    if not is_dask_collection(data) or not hasattr(data, "to_delayed"):
         raise DataError(f"'data' must be a pandas or Dask DataFrame or a parquet path; got "
                         f"{type(data).__name__}.")
     return data if columns is None else data[columns]
@@ -60,7 +62,7 @@ def _column_argument(frame, value, what: str):
         if value is not None and value not in frame.columns:
             raise DataError(f"The {what} column {value!r} is not in the data.")
         return frame, value
-    if _is_dask_collection(value) and hasattr(value, "to_delayed"):
+    if is_dask_collection(value) and hasattr(value, "to_delayed"):
         name = f"__fisherkit_{what}"
         return frame.assign(**{name: value}), name
     raise SpecificationError(f"On Dask, give {what}= as a column name or a Dask Series; got "

@@ -85,8 +85,8 @@ class Model:
         self.n_params = at
         self.names = tuple(n for b in self.blocks for n in b.names)
         self.working_names = tuple(n for b in self.blocks for n in b.working_names)
-        twice = sorted({n for n in self.names if self.names.count(n) > 1})
-        if twice:
+        if len(set(self.names)) < len(self.names):
+            twice = sorted({n for n in self.names if self.names.count(n) > 1})
             # results are labelled by name: two parameters of one name would be confused
             raise SpecificationError(
                 f"The parameter name(s) {twice} stand for two parameters of the "
