@@ -20,6 +20,7 @@ __all__ = ["build_model"]
 
 def build_model(formula: str, data, family: str | Family = "normal", *,
                 link: str | None = None, offset=None, trials=None, event=None, cluster=None,
+                weights=None, weight_type: str | None = None,
                 missing: str = "drop", client=None, levels: dict | None = None,
                 retries: int | None = None, **aux):
     """The model :func:`fit` would fit, built without fitting it.
@@ -46,12 +47,15 @@ def build_model(formula: str, data, family: str | Family = "normal", *,
     data_kwargs = {k: v for k, v in (("trials", trials), ("event", event)) if v is not None}
     dask_options = {k: v for k, v in (("client", client), ("levels", levels),
                                        ("retries", retries)) if v is not None}
+    weight_kwargs = {k: v for k, v in (("weights", weights), ("weight_type", weight_type))
+                     if v is not None}
     if isinstance(data, (str, os.PathLike)) or is_dask_collection(data):
         return distributed_model(formula, data, family, offset=offset, missing=missing,
-                                 cluster=cluster, **dask_options, **data_kwargs, **aux)
+                                 cluster=cluster, **dask_options, **data_kwargs,
+                                 **weight_kwargs, **aux)
     if dask_options:
         raise SpecificationError(f"The option(s) {sorted(dask_options)} are for data in Dask "
                                  "(a Dask DataFrame or a parquet path); the data here are a "
                                  f"{type(data).__name__}.")
     return Model(family, build_data(formula, data, family, offset=offset, missing=missing,
-                                    cluster=cluster, **data_kwargs, **aux))
+                                    cluster=cluster, **data_kwargs, **weight_kwargs, **aux))

@@ -24,6 +24,7 @@ from .exceptions import (
 from .models.family import Family
 from .models.likelihood import Likelihood
 from .models.protocol import Finding, LikelihoodModel
+from .models.weights import refuse_model_based
 from .optimize import Optimizer, resolve_optimizer
 from .optimize.progress import split_callback, with_progress
 from .results import COV_TYPES, FitResult
@@ -33,7 +34,8 @@ __all__ = ["fit", "fit_likelihood", "fit_model", "build_model", "FitSettings"]
 
 def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         link: str | None = None, offset=None, trials=None, event=None, cluster=None,
-        cov: str = "observed", method: str | Optimizer = "newton", maxiter: int = 100,
+        weights=None, weight_type: str | None = None,
+        cov: str | None = None, method: str | Optimizer = "newton", maxiter: int = 100,
         tol: float = 1e-10,
         missing: str = "drop", start=None, options: dict | None = None, progress=False,
         client=None, levels: dict | None = None, retries: int | None = None,
@@ -63,12 +65,26 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         weibull).
     cluster : str or array-like, optional
         Group labels, kept for cluster-robust covariances.
-    cov : str
-        How standard errors are computed: ``"observed"`` (minus the Hessian at the
-        estimate; Stata's OIM), ``"expected"`` (Fisher information under the model),
+    weights : str or array-like, optional
+        Observation weights, each multiplying its row's log-likelihood; rows of zero weight
+        are dropped (counted in ``n_dropped``). Needs ``weight_type``.
+    weight_type : {"frequency", "analytic", "probability"}
+        What the weights mean; there is no default. ``"frequency"`` (Stata's fweights):
+        row ``i`` stands for ``w_i`` identical rows, whole numbers, ``n_obs`` is their sum
+        and every number equals the fit on the replicated rows. ``"analytic"`` (aweights):
+        rescaled to sum to the number of rows. ``"probability"`` (pweights): survey
+        weights; a pseudo-likelihood, so ``cov`` defaults to ``"robust"`` and the
+        model-based kinds are refused. See :mod:`fisherkit.models.weights`.
+    cov : str, optional
+        How standard errors are computed: ``"observed"`` (the default; minus the Hessian at
+        the estimate, Stata's OIM), ``"expected"`` (Fisher information under the model),
         ``"opg"`` (outer product of scores), ``"sandwich"`` or ``"HC0"`` (Huber-White, no
-        small-sample factor), ``"HC1"`` (times ``n / (n - p)``), ``"cluster"`` (scores
-        summed within ``cluster=`` groups, times ``G / (G - 1)`` as Stata's ML commands).
+        small-sample factor), ``"HC1"`` (times ``n / (n - p)``), ``"robust"`` (times
+        ``N / (N - 1)``, Stata's ``vce(robust)``), ``"cluster"`` (scores summed within
+        ``cluster=`` groups, times ``G / (G - 1)`` as Stata's ML commands). With
+        probability weights the default is ``"robust"``. The meat of the sandwich kinds is
+        ``sum w s s'`` for frequency weights and ``sum (w s)(w s)'`` for analytic and
+        probability weights; ``n`` and ``N`` count frequency weights.
     method : str or Optimizer
         The optimizer, by name (``"newton"``, ``"fisher_scoring"``, ``"natural_gradient"``,
         ``"gradient"``, ``"bfgs"``, ``"lbfgs"``) or as an object with its settings
@@ -111,13 +127,13 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     """
     run = FitSettings.check(method, options, cov, maxiter, tol, progress)
     model = build_model(formula, data, family, link=link, offset=offset, trials=trials,
-                        event=event, cluster=cluster, missing=missing, client=client,
-                        levels=levels, retries=retries, **aux)
+                        event=event, cluster=cluster, weights=weights, weight_type=weight_type,
+                        missing=missing, client=client, levels=levels, retries=retries, **aux)
     return run.fit(model, start=start, formula=formula)
 
 
 def fit_likelihood(likelihood: Likelihood, *, method: str | Optimizer = "newton",
-                   cov: str = "observed", maxiter: int = 100, tol: float = 1e-10, start=None,
+                   cov: str | None = None, maxiter: int = 100, tol: float = 1e-10, start=None,
                    options: dict | None = None, progress=False) -> FitResult:
     """Fit a :class:`fisherkit.Likelihood` by maximum likelihood.
 
@@ -152,7 +168,7 @@ def fit_likelihood(likelihood: Likelihood, *, method: str | Optimizer = "newton"
 
 
 def fit_model(model: LikelihoodModel, *, method: str | Optimizer = "newton",
-              cov: str = "observed", maxiter: int = 100, tol: float = 1e-10, start=None,
+              cov: str | None = None, maxiter: int = 100, tol: float = 1e-10, start=None,
               options: dict | None = None, progress=False, formula: str | None = None
               ) -> FitResult:
     """Fit any model of the protocol (:mod:`fisherkit.models.protocol`): the one core that
@@ -189,7 +205,7 @@ class FitSettings:
     the covariance kind, the stopping rule and the callback for each trace row."""
 
     optimizer: Optimizer
-    cov: str
+    cov: str | None
     maxiter: int
     tol: float
     callback: Callable | None
@@ -199,7 +215,7 @@ class FitSettings:
         """The settings of :func:`fit`, each refused with a message naming it."""
         settings, callback = split_callback(options)
         optimizer = resolve_optimizer(method, settings)
-        if cov not in COV_TYPES:
+        if cov is not None and cov not in COV_TYPES:
             raise SpecificationError(f"Unknown cov {cov!r}; choose one of {list(COV_TYPES)}.")
         # bool is an int to Python, but True is no number of iterations or tolerance
         if not (isinstance(maxiter, (int, np.integer)) and not isinstance(maxiter, bool)
@@ -219,6 +235,9 @@ class FitSettings:
             raise SpecificationError(f"The 'start' must have {model.n_params} values "
                                      f"({', '.join(model.working_names)}); got shape "
                                      f"{theta0.shape}.")
+        # a pseudo-likelihood (probability weights) has no model-based covariance
+        cov = self.cov or ("robust" if model.weight_type == "probability" else "observed")
+        refuse_model_based(cov, model.weight_type)
         method = self.optimizer.name
         model.prefetch(self.optimizer.pieces)
         opt = self.optimizer.run(model, theta0, maxiter=self.maxiter, tol=self.tol,
@@ -229,7 +248,7 @@ class FitSettings:
             warnings.warn(finding.message, finding.category, stacklevel=user_stacklevel())
         result = FitResult(model, opt.theta, optimize_result=opt, method=method,
                            formula=model.label if formula is None else formula,
-                           cov_type=self.cov, flags=flags, hessian=opt.hessian)
+                           cov_type=cov, flags=flags, hessian=opt.hessian)
         _ = result.flags  # an information that cannot be inverted warns here, at the fit
         return result
 

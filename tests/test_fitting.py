@@ -38,7 +38,7 @@ Y = np.array([1.0, 2.0, 3.0])
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(method="adam"), "Unknown method 'adam'"),
-    (dict(cov="robust"), "Unknown cov 'robust'"),
+    (dict(cov="hc3"), "Unknown cov 'hc3'"),
     (dict(maxiter=0), "'maxiter' must be a positive integer"),
     (dict(tol=-1.0), "'tol' must be a positive number"),
     (dict(start=[0.0, 1.0]), r"'start' must have 1 values \(m\)"),
@@ -81,8 +81,8 @@ def test_settings_are_checked_before_any_model_is_built():
     # the data would be refused too (no column 'nope'); the setting is named first
     with pytest.raises(fk.SpecificationError, match="Unknown method 'adam'"):
         fk.fit("y ~ nope", data=NORMAL, method="adam")
-    with pytest.raises(fk.SpecificationError, match="Unknown cov 'robust'"):
-        fk.fit("y ~ nope", data=NORMAL, cov="robust")
+    with pytest.raises(fk.SpecificationError, match="Unknown cov 'hc3'"):
+        fk.fit("y ~ nope", data=NORMAL, cov="hc3")
     with pytest.raises(fk.SpecificationError, match="The 'maxiter' must be a positive integer; got 2.5"):
         FitSettings.check("newton", None, "observed", 2.5, 1e-10, False)
     with pytest.raises(fk.SpecificationError, match="The 'tol' must be a positive number; got '1'"):

@@ -136,8 +136,8 @@ def test_covariance_problems_are_empty_when_the_information_inverts(logit):
 def test_covariance_rejects_bad_kinds_and_clusters(logit):
     model, theta = logit.model, logit.theta
     assert "cluster" in COV_TYPES
-    with pytest.raises(fk.SpecificationError, match=r"Unknown cov 'robust'; choose one of \["):
-        Covariance(model, theta, "robust")
+    with pytest.raises(fk.SpecificationError, match=r"Unknown cov 'HC3'; choose one of \["):
+        Covariance(model, theta, "HC3")
     with pytest.raises(fk.SpecificationError, match="cov='cluster' needs cluster="):
         Covariance(model, theta, "cluster")
     with pytest.raises(fk.SpecificationError, match="The cluster labels have 3 values for 32 "):

@@ -117,6 +117,14 @@ class DistributedModel:
         return self.data.n_obs
 
     @property
+    def n_rows(self) -> int:
+        return self.data.n_obs
+
+    @property
+    def weight_type(self) -> None:
+        return None
+
+    @property
     def label(self) -> str:
         return self.family.name
 
@@ -206,6 +214,10 @@ class DistributedModel:
 
     def opg(self, theta) -> np.ndarray:
         return self._pieces(theta, ("opg",), self._se_pieces(), soft=self._se_pieces())["opg"].copy()
+
+    def sandwich_meat(self, theta) -> np.ndarray:
+        """The OPG: data in Dask carry no observation weights."""
+        return self.opg(theta)
 
     def group_scores(self, theta, groups) -> np.ndarray:
         """Scores summed within the fit's clusters (labels from its ``cluster=`` column)."""

@@ -26,6 +26,7 @@ import pandas as pd
 from ..autodiff.linalg import scaled_eigh
 from ..exceptions import SingularInformationWarning, SpecificationError, user_stacklevel
 from ..models.protocol import LikelihoodModel
+from ..models.weights import refuse_model_based
 
 __all__ = ["COV_TYPES", "INFORMATION_COVS", "Covariance", "InformationCache", "as_frame",
            "carry_cov", "describe_direction", "invert_information"]
@@ -37,9 +38,14 @@ INFORMATION_COVS = ("observed", "expected", "opg")
 #: every covariance; the sandwich kinds take minus the Hessian as bread. Conventions:
 #: "sandwich" and "HC0" have no small-sample factor (Huber, 1967; White, 1980);
 #: "HC1" multiplies by n / (n - p), p counting every estimated parameter;
+#: "robust" multiplies HC0 by N / (N - 1), as Stata's vce(robust) does for ML models;
 #: "cluster" sums scores within clusters and multiplies by G / (G - 1), as Stata's
 #: vce(cluster) does for ML models (statsmodels' default also has (n - 1) / (n - p)).
-COV_TYPES = INFORMATION_COVS + ("sandwich", "HC0", "HC1", "cluster")
+#: With observation weights n and N count frequency weights (``n_obs``), and the meat is
+#: sum w s s' for frequency weights and sum (w s)(w s)' for analytic and probability
+#: weights; cluster sums the weighted scores w s within clusters
+#: (:mod:`fisherkit.models.weights`). Probability weights refuse the information kinds.
+COV_TYPES = INFORMATION_COVS + ("sandwich", "HC0", "HC1", "robust", "cluster")
 #: eigenvalues of the scaled information below this fraction of the largest count as zero
 RTOL = 1e-12
 
@@ -209,6 +215,13 @@ class InformationCache:
         """The outer product of per-observation scores, ``sum_i s_i s_i'``."""
         return self._shared("opg", lambda: self.model.opg(self.theta))
 
+    def meat(self) -> np.ndarray:
+        """The sandwich's middle (:meth:`LikelihoodModel.sandwich_meat`): the OPG, or with
+        analytic and probability weights the outer product of weighted scores."""
+        if self.model.weight_type in (None, "frequency"):
+            return self.opg()  # the same matrix: computed once
+        return self._shared("meat", lambda: self.model.sandwich_meat(self.theta))
+
     def matrix(self, kind: str, options: Mapping | None = None) -> np.ndarray:
         """The information of ``kind`` (one of :data:`INFORMATION_COVS`) on the working scale."""
         if kind == "observed":
@@ -263,13 +276,14 @@ class Covariance:
                  information: InformationCache | None = None):
         if kind not in COV_TYPES:
             raise SpecificationError(f"Unknown cov {kind!r}; choose one of {list(COV_TYPES)}.")
+        refuse_model_based(kind, model.weight_type)
         if kind == "cluster":
             cluster = model.data.cluster if cluster is None else np.asarray(cluster)
             if cluster is None:
                 raise SpecificationError("cov='cluster' needs cluster= (a column or an array).")
-            if len(cluster) != model.n_obs:
+            if len(cluster) != model.n_rows:
                 raise SpecificationError(f"The cluster labels have {len(cluster)} values for "
-                                         f"{model.n_obs} observations used in the fit.")
+                                         f"{model.n_rows} rows used in the fit.")
         self.model, self.theta, self.kind, self.cluster = model, theta, kind, cluster
         self.expected_options = dict(expected_options or {})
         self.information = InformationCache(model, theta) if information is None else information
@@ -281,9 +295,11 @@ class Covariance:
                                      "information matrix: it has no sandwich meat.")
         n, p = self.model.n_obs, self.model.n_params
         if self.kind in ("sandwich", "HC0"):
-            return self.information.opg(), 1.0
+            return self.information.meat(), 1.0
         if self.kind == "HC1":
-            return self.information.opg(), n / (n - p)
+            return self.information.meat(), n / (n - p)
+        if self.kind == "robust":
+            return self.information.meat(), n / (n - 1.0)
         S = self.model.group_scores(self.theta, self.cluster)
         G = S.shape[0]
         if G < 2:

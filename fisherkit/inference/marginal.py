@@ -91,12 +91,23 @@ def marginal_effects(result, *, at: str = "overall", method: str = "dydx", dummy
     slope = elementwise_grad(inverse)
     X = model.data.designs[block.key]
     offset = model.data.offsets[block.key]
-    offset = np.zeros(model.n_obs) if offset is None else np.asarray(offset, dtype=float)
+    offset = np.zeros(len(X)) if offset is None else np.asarray(offset, dtype=float)
     varying = X.var(axis=0) != 0
     if not np.any(varying):
         raise SpecificationError("The model has no covariates that vary: no marginal effects.")
+    # with observation weights, means over the rows are weighted means (Stata's margins)
+    w = model.data.weights
+    share = None if w is None else w / w.sum()
     if at == "mean":
-        X, offset = X.mean(axis=0, keepdims=True), offset.mean(keepdims=True)
+        if share is None:
+            X, offset = X.mean(axis=0, keepdims=True), offset.mean(keepdims=True)
+        else:
+            X, offset = (share @ X)[None, :], np.array([share @ offset])
+        share = None
+
+    def mean(v):
+        return anp.mean(v) if share is None else anp.sum(v * share)
+
     is_dummy, is_count = _discrete_columns(model.data.designs[block.key], dummy, count, varying)
     log_y, times_x = method.startswith("ey"), method.endswith("ex")
     columns = np.flatnonzero(varying)
@@ -111,14 +122,14 @@ def marginal_effects(result, *, at: str = "overall", method: str = "dydx", dummy
                 low, high = (0.0 - X[:, j], 1.0 - X[:, j]) if is_dummy[j] else (-1.0, 1.0)
                 mu_low, mu_high = inverse(eta + low * beta[j]), inverse(eta + high * beta[j])
                 change = anp.log(mu_high) - anp.log(mu_low) if log_y else mu_high - mu_low
-                out.append(anp.mean(change) / (1.0 if is_dummy[j] else 2.0))
+                out.append(mean(change) / (1.0 if is_dummy[j] else 2.0))
                 continue
             each = slope(eta) * beta[j]
             if log_y:
                 each = each / mu
             if times_x:
                 each = each * X[:, j]
-            out.append(anp.mean(each))
+            out.append(mean(each))
         return anp.array(out)
 
     theta = result.params.to_numpy()

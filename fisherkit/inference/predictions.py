@@ -171,9 +171,15 @@ def predict(result, data=None, *, scale: str = "response", average: bool = False
     if average:
         if rows.n_complete == 0:
             raise SpecificationError("No complete rows to average the predictions over.")
-        grad = derivatives.jacobian(lambda t: anp.reshape(anp.mean(func(model.eta_for(t, rows))),
+        w = rows.weights
+        share = None if w is None else w / w.sum()
+
+        def mean(v):
+            return anp.mean(v) if share is None else anp.sum(v * share)
+
+        grad = derivatives.jacobian(lambda t: anp.reshape(mean(func(model.eta_for(t, rows))),
                                                           (1,)), theta)[0]
-        estimate, se = float(np.mean(values)), float(np.sqrt(grad @ C @ grad))
+        estimate, se = float(mean(values)), float(np.sqrt(grad @ C @ grad))
         return _frame(rows, {"estimate": [estimate], "se": [se],
                              "ci_lower": [estimate - z * se], "ci_upper": [estimate + z * se]},
                       attrs, index=pd.Index(["average"]))

@@ -146,7 +146,10 @@ def index_expected_information(model, theta: np.ndarray, *, method: str = "auto"
     E = model.eta_matrix(theta)
     closed = family.expected_weights(E, model.data.aux) if method in ("auto", "closed") else None
     if closed is not None:
-        return ExpectedInformation(model.assemble(closed), "closed")
+        w = model.data.weights
+        # the log-density's own expectation, per row: the rows' weights multiply it
+        return ExpectedInformation(model.assemble(closed if w is None else
+                                                  closed * w[:, None, None]), "closed")
     support = family.outcome_support(model.data)
     if method == "exact" or (method == "auto" and support is not None):
         if support is None:

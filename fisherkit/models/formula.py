@@ -17,6 +17,7 @@ from formulaic import Formula, model_matrix
 from ..exceptions import DataError, SpecificationError
 from ..validation import MISSING, check_choice
 from .family import Family
+from .weights import check_weight_type, check_weights, model_weights
 
 __all__ = ["ModelData", "build_data", "check_constant_columns", "check_enough_rows"]
 
@@ -43,9 +44,12 @@ class ModelData:
     cluster: np.ndarray | None = None
     specs: dict = field(default_factory=dict)
     offset_column: str | None = None
+    weights: np.ndarray | None = None
+    weight_type: str | None = None
 
     @property
     def n_obs(self) -> int:
+        """Rows held (a model's ``n_obs`` counts frequency weights)."""
         return len(self.y)
 
     def take(self, rows: np.ndarray | slice) -> "ModelData":
@@ -57,7 +61,8 @@ class ModelData:
             column_names=self.column_names, offsets={k: sub(v) for k, v in self.offsets.items()},
             aux={k: v[rows] for k, v in self.aux.items()}, levels=self.levels,
             outcome=self.outcome, n_dropped=0, index=None, cluster=sub(self.cluster),
-            specs=self.specs, offset_column=self.offset_column,
+            specs=self.specs, offset_column=self.offset_column, weights=sub(self.weights),
+            weight_type=self.weight_type,
         )
 
 
@@ -219,8 +224,8 @@ def _is_plain_numeric(col: pd.Series) -> bool:
 
 
 def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
-               missing: str = "drop", cluster=None, check_design: bool = True,
-               **aux_columns) -> ModelData:
+               missing: str = "drop", cluster=None, weights=None, weight_type=None,
+               check_design: bool = True, **aux_columns) -> ModelData:
     """Arrays for ``family`` from ``formula`` evaluated on ``data``.
 
     Parameters
@@ -235,6 +240,9 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
         What to do with rows that have a missing value in a used column.
     cluster : str or array-like, optional
         Group labels for cluster-robust covariance.
+    weights, weight_type : str or array-like, and str, optional
+        Observation weights and what they mean (see :mod:`fisherkit.models.weights`); rows
+        of zero weight are dropped with those of missing values, and counted with them.
     check_design : bool
         Check that the design identifies the model (no constant or duplicated columns, more
         rows than parameters). One partition of a larger data set is not checked alone:
@@ -253,21 +261,30 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"'data' must be a pandas DataFrame; got {type(data).__name__}.")
     check_choice("missing", missing, MISSING)
+    weight_type = check_weight_type(weights, weight_type)
     lhs, main, rhs_of = _split_formula(formula, family)
     used = _used_columns([lhs, *rhs_of.values()], data)
     extras = _extra_columns(family, data, aux_columns, offset, cluster)
+    if weights is not None:
+        extras["weights"] = pd.Series(
+            check_weights(_as_column(weights, data, "weights"), weight_type, data.index,
+                          f"weights {weights!r}" if isinstance(weights, str) else "weights"),
+            index=data.index)
     # Designs of plain numeric columns are built first, on all rows, with the extremes of
     # their columns, which tell at once whether any value is missing or infinite.
     plain = {key: _plain_design(part, data, family.drop_intercept and key == main)
              for key, part in rhs_of.items()}
     na, infinite = _incomplete_rows(data, used, lhs, rhs_of, plain, extras)
     frame = data
+    if na.any() and missing == "raise":
+        bad = [name for name in used if data[name].isna().any()]
+        bad += [name for name, col in extras.items() if col.isna().any()]
+        raise DataError(f"Missing values in column(s) {bad}, first at row "
+                        f"{data.index[np.argmax(na)]!r} (missing='raise').")
+    if "weights" in extras:
+        # a row of weight zero is no observation at all
+        na = na | (extras["weights"].to_numpy() == 0)
     if na.any():
-        if missing == "raise":
-            bad = [name for name in used if data[name].isna().any()]
-            bad += [name for name, col in extras.items() if col.isna().any()]
-            raise DataError(f"Missing values in column(s) {bad}, first at row "
-                            f"{data.index[np.argmax(na)]!r} (missing='raise').")
         frame = data.loc[~na, used]
         extras = {k: v[~na] for k, v in extras.items()}
         plain = {k: None if b is None else (_rows(b[0], ~na), b[1], b[2], None)
@@ -298,10 +315,13 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     if "offset" in extras:
         offsets[main] = extras["offset"].to_numpy(dtype=float)
     clusters = extras["cluster"].to_numpy() if "cluster" in extras else None
+    w = (model_weights(extras["weights"].to_numpy(dtype=float), weight_type)
+         if "weights" in extras else None)
     return ModelData(y=y, designs=designs, column_names=names, offsets=offsets, aux=aux,
                      levels=levels, outcome=lhs, n_dropped=int(na.sum()), index=frame.index,
                      cluster=clusters, specs=specs,
-                     offset_column=offset if isinstance(offset, str) else None)
+                     offset_column=offset if isinstance(offset, str) else None,
+                     weights=w, weight_type=weight_type)
 
 
 def _split_formula(formula: str, family: Family):

@@ -26,6 +26,7 @@ from .family import Family
 from .formula import ModelData
 from .parameters import Declaration
 from .rows import Rows, fitted_rows, new_rows
+from .weights import effective_n
 
 __all__ = ["Model", "Block"]
 
@@ -102,7 +103,16 @@ class Model:
 
     @property
     def n_obs(self) -> int:
+        """Observations: the rows, or the sum of their frequency weights."""
+        return effective_n(self.data.weights, self.data.weight_type, self.data.n_obs)
+
+    @property
+    def n_rows(self) -> int:
         return self.data.n_obs
+
+    @property
+    def weight_type(self) -> str | None:
+        return self.data.weight_type
 
     @property
     def label(self) -> str:
@@ -221,7 +231,7 @@ class Model:
         kept = getattr(self, "_last_eta", None)
         if kept is not None and np.array_equal(kept[0], theta):
             return kept[1]
-        E = np.empty((self.n_obs, len(self._columns)))
+        E = np.empty((self.n_rows, len(self._columns)))
         for c, (b, sl, X) in enumerate(self._columns):
             if X is None:
                 E[:, c] = theta[sl][0]
@@ -238,15 +248,19 @@ class Model:
 
         ``y`` replaces the observed outcome (for expectations over the outcome); ``rows``
         (an index) says which observations the rows of ``E`` and ``y`` are, for the
-        per-observation extra data.
+        per-observation extra data. Each row's value is times its weight, so that every
+        derivative, expectation and score taken from here is weighted.
         """
         y = self.data.y if y is None else y
         aux = self.data.aux if rows is None else {k: v[rows] for k, v in self.data.aux.items()}
-        return self.family.loglik_obs(y, self._block_values(None, E), aux)
+        values = self.family.loglik_obs(y, self._block_values(None, E), aux)
+        w = self.data.weights
+        return values if w is None else values * (w if rows is None else w[rows])
 
     def loglik_obs(self, theta) -> np.ndarray:
-        """Per-observation log-likelihood as a function of ``theta`` (autograd-traceable)."""
-        return self.family.loglik_obs(self.data.y, self._block_values(theta), self.data.aux)
+        """Per-observation (weighted) log-likelihood of ``theta`` (autograd-traceable)."""
+        values = self.family.loglik_obs(self.data.y, self._block_values(theta), self.data.aux)
+        return values if self.data.weights is None else values * self.data.weights
 
     def loglik(self, theta) -> float:
         """Total log-likelihood; ``-inf`` where ``theta`` is outside the model's domain."""
@@ -331,7 +345,19 @@ class Model:
         return self.eta_derivatives(self.eta_matrix(theta), second=False)[1]
 
     def opg(self, theta: np.ndarray) -> np.ndarray:
-        """Outer product of per-observation scores, ``sum_i s_i s_i'``, without an n x p array."""
+        """Outer product of per-observation scores, ``sum_i w_i s_i s_i'`` (the information
+        of rows each standing for ``w_i`` observations), without an ``n x p`` array."""
+        U = self.eta_scores(theta)
+        outer = U[:, :, None] * U[:, None, :]
+        # U holds the weighted scores w s: one weight too many for w s s'
+        w = self.data.weights
+        return self.assemble(outer if w is None else outer / w[:, None, None])
+
+    def sandwich_meat(self, theta: np.ndarray) -> np.ndarray:
+        """The sandwich's middle: ``sum w s s'`` for frequency weights (and none),
+        ``sum (w s)(w s)'`` for analytic and probability weights."""
+        if self.data.weight_type in (None, "frequency"):
+            return self.opg(theta)
         U = self.eta_scores(theta)
         return self.assemble(U[:, :, None] * U[:, None, :])
 
@@ -371,9 +397,9 @@ class Model:
         return self.derivatives(theta)[2]
 
     def scores_obs(self, theta: np.ndarray) -> np.ndarray:
-        """Per-observation scores, ``n x p``: row ``i`` is ``d l_i / d theta``."""
+        """Per-row scores, ``n x p``: row ``i`` is ``d w_i l_i / d theta``."""
         U = self.eta_scores(theta)
-        S = np.empty((self.n_obs, self.n_params))
+        S = np.empty((self.n_rows, self.n_params))
         for c, (_, sl, X) in enumerate(self._columns):
             S[:, sl] = U[:, c:c + 1] if X is None else U[:, c:c + 1] * X
         return S

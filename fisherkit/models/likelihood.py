@@ -29,6 +29,7 @@ from ..validation import MISSING, check_choice
 from .expected import ExpectedInformation, monte_carlo_information
 from .parameters import CONSTRAINTS, check_start_value, declare, element_names
 from .protocol import refuse_subset
+from .weights import check_weight_type, check_weights, effective_n, model_weights
 
 __all__ = ["Likelihood"]
 
@@ -54,6 +55,8 @@ class _Data:
     index: pd.Index | None = None
     cluster: np.ndarray | None = None
     aux: dict = field(default_factory=dict)
+    weights: np.ndarray | None = None
+    weight_type: str | None = None
 
 
 def _column_major(value):
@@ -66,34 +69,52 @@ def _column_major(value):
     return value
 
 
-def _prepare_data(data, missing: str, cluster):
-    """DataFrames become a mapping from column name to numpy array, complete rows only; the
-    float matrices of a plain dict are stored column-major (see :func:`_column_major`)."""
+def _column_of(data, value, what: str):
+    """A keyword given as a column name (DataFrames only) or as an array."""
+    if not isinstance(value, str):
+        return None if value is None else np.asarray(value)
     if not isinstance(data, pd.DataFrame):
-        if isinstance(cluster, str):
-            raise SpecificationError("cluster= names a column only when data is a DataFrame.")
+        raise SpecificationError(f"{what}= names a column only when data is a DataFrame.")
+    if value not in data.columns:
+        raise DataError(f"The {what} column {value!r} is not in the data.")
+    return data[value].to_numpy()
+
+
+def _prepare_data(data, missing: str, cluster, weights, weight_type):
+    """DataFrames become a mapping from column name to numpy array, complete rows only; the
+    float matrices of a plain dict are stored column-major (see :func:`_column_major`).
+    Rows of zero weight are dropped from a DataFrame with its incomplete rows."""
+    cluster = _column_of(data, cluster, "cluster")
+    if weights is not None:
+        weights = check_weights(_column_of(data, weights, "weights"), weight_type,
+                                name=f"weights {weights!r}" if isinstance(weights, str)
+                                else "weights")
+    if not isinstance(data, pd.DataFrame):
         if type(data) is dict:
             data = {key: _column_major(value) for key, value in data.items()}
-        return data, 0, None, None if cluster is None else np.asarray(cluster)
+        if weights is not None and np.isnan(weights).any():
+            raise DataError("The weights hold missing values; with data other than a "
+                            "DataFrame every row is used: drop those rows first.")
+        return data, 0, None, cluster, weights
     check_choice("missing", missing, MISSING)
-    if isinstance(cluster, str):
-        if cluster not in data.columns:
-            raise DataError(f"The cluster column {cluster!r} is not in the data.")
-        cluster = data[cluster].to_numpy()
     na = data.isna()
     bad = na.any(axis=1).to_numpy()
     if bad.any() and missing == "raise":
         cols = [c for c in data.columns if na[c].any()]
         raise DataError(f"Missing values in columns {cols} ({int(bad.sum())} rows); drop them "
                         "or use missing='drop'.")
+    if weights is not None:
+        if len(weights) != len(data):
+            raise DataError(f"The weights have {len(weights)} values but the data has "
+                            f"{len(data)} rows; lengths must match.")
+        bad |= np.isnan(weights) | (weights == 0)
+        weights = weights[~bad]
     kept = data.loc[~bad]
     values = {c: kept[c].to_numpy(dtype=float) if pd.api.types.is_numeric_dtype(kept[c])
               else kept[c].to_numpy() for c in kept.columns}
-    if cluster is not None:
-        cluster = np.asarray(cluster)
-        if len(cluster) == len(data):
-            cluster = cluster[~bad]
-    return values, int(bad.sum()), kept.index, cluster
+    if cluster is not None and len(cluster) == len(data):
+        cluster = cluster[~bad]
+    return values, int(bad.sum()), kept.index, cluster, weights
 
 
 class Likelihood:
@@ -124,6 +145,11 @@ class Likelihood:
         ``data``; makes the expected information available by Monte Carlo.
     cluster : str or array-like, optional
         Group labels (a column of a DataFrame) for cluster-robust covariances.
+    weights, weight_type : str or array-like, and str, optional
+        Observation weights (a column of a DataFrame, or one value per observation) and
+        what they mean: ``"frequency"``, ``"analytic"`` or ``"probability"``, as for
+        :func:`fisherkit.fit` (see :mod:`fisherkit.models.weights`). Each observation's
+        log-likelihood is multiplied by its weight.
     missing : {"drop", "raise"}
         What to do with DataFrame rows holding missing values.
     name : str, optional
@@ -150,7 +176,8 @@ class Likelihood:
 
     def __init__(self, loglik_obs: Callable, data=None, *, params: Mapping | None = None,
                  start=None, names=None, sample: Callable | None = None, cluster=None,
-                 missing: str = "drop", name: str | None = None):
+                 weights=None, weight_type: str | None = None, missing: str = "drop",
+                 name: str | None = None):
         if not callable(loglik_obs):
             raise SpecificationError("The 'loglik_obs' of a Likelihood must be callable.")
         if (params is None) == (start is None):
@@ -191,13 +218,21 @@ class Likelihood:
         #: set of per-observation scores counts one)
         self.passes = 0
         self.name = name or getattr(loglik_obs, "__name__", "likelihood")
-        values, n_dropped, index, cluster = _prepare_data(data, missing, cluster)
+        weight_type = check_weight_type(weights, weight_type)
+        values, n_dropped, index, cluster, raw = _prepare_data(data, missing, cluster, weights,
+                                                               weight_type)
         self.data = _Data(values, n_dropped, index, cluster)
         self.sample = sample
-        self._n_obs = self._check_values(self.start_values())
-        if cluster is not None and len(cluster) != self._n_obs:
+        self._n_rows = self._check_values(self.start_values())
+        if cluster is not None and len(cluster) != self._n_rows:
             raise SpecificationError(f"The cluster labels have {len(cluster)} values for "
-                                     f"{self._n_obs} observations.")
+                                     f"{self._n_rows} observations.")
+        if raw is not None:
+            if len(raw) != self._n_rows:
+                raise SpecificationError(f"The weights have {len(raw)} values for the "
+                                         f"{self._n_rows} observations of {self.name!r}.")
+            self.data = _Data(values, n_dropped, index, cluster,
+                              weights=model_weights(raw, weight_type), weight_type=weight_type)
 
     def __repr__(self) -> str:
         return f"Likelihood({self.name!r}, params={list(self.names)}, n_obs={self.n_obs})"
@@ -218,7 +253,16 @@ class Likelihood:
 
     @property
     def n_obs(self) -> int:
-        return self._n_obs
+        """Observations: the rows, or the sum of their frequency weights."""
+        return effective_n(self.data.weights, self.data.weight_type, self._n_rows)
+
+    @property
+    def n_rows(self) -> int:
+        return self._n_rows
+
+    @property
+    def weight_type(self) -> str | None:
+        return self.data.weight_type
 
     @property
     def label(self) -> str:
@@ -344,7 +388,10 @@ class Likelihood:
     def loglik_obs(self, theta, data=None):
         """Per-observation log-likelihood of the working vector (autograd-traceable)."""
         data = self.data.values if data is None else data
-        return self.function(self.unpack(self.to_natural(theta)), data)
+        values = self.function(self.unpack(self.to_natural(theta)), data)
+        # a data set drawn by sample= holds the fitted rows anew, each with its weight
+        w = self.data.weights
+        return values if w is None else values * w
 
     def loglik_total(self, theta, data=None):
         return anp.sum(self.loglik_obs(theta, data))
@@ -388,7 +435,7 @@ class Likelihood:
                                     for e in np.eye(self.n_params)])
         except NotImplementedError:
             # some primitives have no forward-mode rule: n reverse passes instead
-            return np.asarray(autograd.jacobian(self.loglik_obs)(theta)).reshape(self.n_obs, -1)
+            return np.asarray(autograd.jacobian(self.loglik_obs)(theta)).reshape(self.n_rows, -1)
 
     def observation_hessian(self, theta: np.ndarray, pairs) -> np.ndarray:
         """Per-observation second derivatives ``d2 l_i / d theta_a d theta_b`` for each
@@ -410,7 +457,16 @@ class Likelihood:
                 "test) is not available.") from None
 
     def opg(self, theta: np.ndarray) -> np.ndarray:
-        """Outer product of per-observation scores, ``sum_i s_i s_i'``."""
+        """Outer product of per-observation scores, ``sum_i w_i s_i s_i'``."""
+        S = self.scores_obs(theta)
+        w = self.data.weights
+        # the scores are of the weighted rows, w s: one weight too many for w s s'
+        return S.T @ S if w is None else (S / w[:, None]).T @ S
+
+    def sandwich_meat(self, theta: np.ndarray) -> np.ndarray:
+        """``sum w s s'`` for frequency weights (and none), else ``sum (w s)(w s)'``."""
+        if self.data.weight_type in (None, "frequency"):
+            return self.opg(theta)
         S = self.scores_obs(theta)
         return S.T @ S
 

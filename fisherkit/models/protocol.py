@@ -50,7 +50,11 @@ class LikelihoodModel(Protocol):
         Parameter names on the natural and the working scale, in the order of ``theta``.
     n_params : int
     n_obs : int
-        Observations the log-likelihood sums over.
+        Observations the log-likelihood sums over (frequency weights count as rows).
+    n_rows : int
+        Rows the log-likelihood sums over (per-row arrays and cluster labels have as many).
+    weight_type : str or None
+        The kind of observation weights (:mod:`fisherkit.models.weights`), or None.
     passes : int
         Evaluations over the whole data so far (the traces count work with it).
     label : str
@@ -68,6 +72,12 @@ class LikelihoodModel(Protocol):
 
     @property
     def n_obs(self) -> int: ...
+
+    @property
+    def n_rows(self) -> int: ...
+
+    @property
+    def weight_type(self) -> str | None: ...
 
     @property
     def label(self) -> str: ...
@@ -91,7 +101,12 @@ class LikelihoodModel(Protocol):
         """Hessian of the log-likelihood in ``theta``."""
 
     def opg(self, theta: np.ndarray) -> np.ndarray:
-        """Outer product of per-observation scores, ``sum_i s_i s_i'``."""
+        """Outer product of per-observation scores, ``sum_i s_i s_i'`` (with weights
+        ``sum_i w_i s_i s_i'``)."""
+
+    def sandwich_meat(self, theta: np.ndarray) -> np.ndarray:
+        """The middle of the sandwich covariances: the OPG, except with analytic or
+        probability weights, ``sum_i (w_i s_i)(w_i s_i)'``."""
 
     def group_scores(self, theta: np.ndarray, groups) -> np.ndarray:
         """Scores summed within groups (cluster labels), ``G x p``."""

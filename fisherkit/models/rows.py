@@ -28,13 +28,15 @@ class Rows:
 
     ``designs`` and ``offsets`` are keyed like :attr:`ModelData.designs` and hold the
     complete rows only; ``complete`` marks them among the rows asked for, whose labels are
-    ``index``.
+    ``index``. ``weights`` are the fitted rows' observation weights (None for new rows):
+    an average over the fitted rows is weighted by them.
     """
 
     designs: dict
     offsets: dict
     index: pd.Index
     complete: np.ndarray
+    weights: np.ndarray | None = None
 
     @property
     def n_complete(self) -> int:
@@ -48,7 +50,8 @@ class Rows:
 def fitted_rows(data: ModelData) -> Rows:
     """The rows the model was fitted on."""
     index = data.index if data.index is not None else pd.RangeIndex(data.n_obs)
-    return Rows(dict(data.designs), dict(data.offsets), index, np.ones(data.n_obs, dtype=bool))
+    return Rows(dict(data.designs), dict(data.offsets), index, np.ones(data.n_obs, dtype=bool),
+                data.weights)
 
 
 def _columns_of(expression: str) -> list[str]:

@@ -85,7 +85,7 @@ class MiniBatches:
 
     def start(self, model) -> None:
         """Check the batch size against the data and draw from the seed afresh."""
-        self.n = model.n_obs
+        self.n = model.n_rows
         if self.batch_size > self.n:
             raise SpecificationError(f"The 'batch_size' ({self.batch_size}) exceeds the number "
                                      f"of observations ({self.n}).")
