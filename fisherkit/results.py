@@ -291,6 +291,8 @@ class FitResult(Analyses):
         """
         if kinds is None:
             kinds = ["observed", "expected", "opg", "sandwich"]
+            if self.model.weight_type == "probability":
+                kinds = ["sandwich", "robust"]  # a pseudo-likelihood has no other
             if self._covariance.cluster is not None or self.model.data.cluster is not None:
                 kinds.append("cluster")
         table = pd.DataFrame({k: self.with_cov(k).se for k in kinds})

@@ -85,6 +85,15 @@ def wald_test(result, restriction, *, cov: str | None = None) -> pd.Series:
 
 def _check_same_data(restricted, full, test: str) -> None:
     """``restricted`` and ``full`` are models (a fit's ``model``)."""
+    if "probability" in (restricted.weight_type, full.weight_type):
+        raise SpecificationError(
+            f"A {test} test needs a likelihood, and a fit with probability weights maximizes "
+            "a pseudo-log-likelihood; test the restrictions with res.wald_test() on the "
+            "robust covariance instead.")
+    if restricted.weight_type != full.weight_type:
+        raise SpecificationError(
+            f"A {test} test needs both models weighted alike; the restricted fit has "
+            f"weight_type={restricted.weight_type!r} and the full one {full.weight_type!r}.")
     if restricted.n_obs != full.n_obs:
         raise SpecificationError(f"A {test} test needs both models fitted to the same rows; "
                                  f"the restricted fit has {restricted.n_obs} observations and "

@@ -104,8 +104,8 @@ def _summed(model, A, B, support, tail: float, max_terms: int) -> np.ndarray:
     with np.errstate(all="ignore"):
         for last, v in enumerate(values):
             y = np.full(n, float(v))
-            log_a = np.asarray(model.loglik_rows_of_eta(A, y))
-            log_b = np.asarray(model.loglik_rows_of_eta(B, y))
+            log_a = np.asarray(model.loglik_rows_of_eta(A, y, weighted=False))
+            log_b = np.asarray(model.loglik_rows_of_eta(B, y, weighted=False))
             p = np.exp(log_a)
             total += np.where(p > 0, p * (log_a - log_b), 0.0)
             mass += p
@@ -128,7 +128,7 @@ def kl_divergence(model, theta_a: np.ndarray, theta_b: np.ndarray, *, per_observ
     theta_a, theta_b : ndarray
         Working-scale parameter vectors.
     per_observation : bool
-        Return the ``n`` divergences instead of their sum.
+        Return the ``n`` divergences (each times its row's weight) instead of their sum.
     tail, max_terms : float, int
         For count outcomes without a closed form, the largest mass left out of the sum and
         the most outcome values visited.
@@ -158,6 +158,8 @@ def kl_divergence(model, theta_a: np.ndarray, theta_b: np.ndarray, *, per_observ
             values = _summed(model, A, B, support, tail, max_terms)
     # rounding can leave a divergence of two equal distributions at -1e-17
     values = np.where(values < 0, np.maximum(values, 0.0), values)
+    if model.data.weights is not None:
+        values = values * model.data.weights  # a row of weight w counts w times
     return values if per_observation else float(np.sum(values))
 
 

@@ -50,7 +50,8 @@ def _exact(model, E: np.ndarray, support, tail: float, max_terms: int):
         y = np.full(len(active), float(v))
         rows = None if len(active) == n else active
         with np.errstate(all="ignore"):
-            logp, _, W = model.eta_derivatives(E_active, True, y, rows)
+            # a log-probability: the weights multiply the expectation, not the mass
+            logp, _, W = model.eta_derivatives(E_active, True, y, rows, weighted=False)
         p = np.exp(logp)
         # where p underflows to 0, W may be infinite or NaN; the term is then nothing
         term = np.where((p > 0)[:, None, None], p[:, None, None] * W, 0.0)
@@ -72,7 +73,8 @@ def _exact(model, E: np.ndarray, support, tail: float, max_terms: int):
     if counts and left > tail:
         raise FloatingPointError(f"Summing the outcome up to {last} left mass {left:.3g} > {tail:g} "
                                  "out; raise max_terms.")
-    return model.assemble(acc), left
+    w = model.data.weights
+    return model.assemble(acc if w is None else acc * w[:, None, None]), left
 
 
 def monte_carlo_information(draw_information, draws: int):

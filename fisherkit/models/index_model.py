@@ -243,18 +243,19 @@ class Model:
         self._last_eta = (theta.copy(), E)
         return E
 
-    def loglik_rows_of_eta(self, E, y=None, rows=None):
+    def loglik_rows_of_eta(self, E, y=None, rows=None, weighted: bool = True):
         """Per-observation log-likelihood as a function of ``E`` (autograd-traceable).
 
         ``y`` replaces the observed outcome (for expectations over the outcome); ``rows``
         (an index) says which observations the rows of ``E`` and ``y`` are, for the
-        per-observation extra data. Each row's value is times its weight, so that every
-        derivative, expectation and score taken from here is weighted.
+        per-observation extra data. Each row's value is times its weight (unless not
+        ``weighted``: a log-probability to sum over outcomes), so that every derivative,
+        expectation and score taken from here is weighted.
         """
         y = self.data.y if y is None else y
         aux = self.data.aux if rows is None else {k: v[rows] for k, v in self.data.aux.items()}
         values = self.family.loglik_obs(y, self._block_values(None, E), aux)
-        w = self.data.weights
+        w = self.data.weights if weighted else None
         return values if w is None else values * (w if rows is None else w[rows])
 
     def loglik_obs(self, theta) -> np.ndarray:
@@ -282,19 +283,21 @@ class Model:
         hessian, score = self._assemble(W, U)
         return loglik, score, hessian
 
-    def eta_derivatives(self, E: np.ndarray, second: bool, y=None, rows=None):
+    def eta_derivatives(self, E: np.ndarray, second: bool, y=None, rows=None,
+                        weighted: bool = True):
         """:func:`fisherkit.autodiff.derivatives.eta_derivatives` of the log-likelihood, taken over
         blocks of ``ETA_BLOCK`` rows: autograd's temporaries are then a few hundred kB,
         reused while in cache, instead of fresh arrays of ``n`` values.
 
         ``y`` replaces the outcome and ``rows`` (indices) says which observations the rows
-        of ``E`` are, as in :meth:`loglik_rows_of_eta`.
+        of ``E`` are, and ``weighted`` whether rows count their weights, as in
+        :meth:`loglik_rows_of_eta`.
         """
         n, k = E.shape
         y = self.data.y if y is None else y
         if n <= ETA_BLOCK:
             return derivatives.eta_derivatives(
-                lambda A: self.loglik_rows_of_eta(A, y, rows), E, second)
+                lambda A: self.loglik_rows_of_eta(A, y, rows, weighted), E, second)
         values, U = np.empty(n), np.empty((n, k))
         W = np.empty((n, k, k)) if second else None
         for a in range(0, n, ETA_BLOCK):
@@ -302,7 +305,8 @@ class Model:
             y_block = y[block]
             which = block if rows is None else rows[block]
             v, u, w = derivatives.eta_derivatives(
-                lambda A: self.loglik_rows_of_eta(A, y_block, which), E[block], second)
+                lambda A: self.loglik_rows_of_eta(A, y_block, which, weighted), E[block],
+                second)
             values[block], U[block] = v, u
             if second:
                 W[block] = w

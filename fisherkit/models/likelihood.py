@@ -107,7 +107,7 @@ def _prepare_data(data, missing: str, cluster, weights, weight_type):
         if len(weights) != len(data):
             raise DataError(f"The weights have {len(weights)} values but the data has "
                             f"{len(data)} rows; lengths must match.")
-        bad |= np.isnan(weights) | (weights == 0)
+        bad = bad | np.isnan(weights) | (weights == 0)
         weights = weights[~bad]
     kept = data.loc[~bad]
     values = {c: kept[c].to_numpy(dtype=float) if pd.api.types.is_numeric_dtype(kept[c])

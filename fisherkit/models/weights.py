@@ -101,7 +101,7 @@ def check_weights(values, weight_type: str, labels=None, name: str = "weights") 
             raise DataError(f"The {name} must be finite, non-negative"
                             + (" whole numbers" if weight_type == "frequency" else " numbers")
                             + f"; the weight at row {series.index[at]!r} is {problem} "
-                            f"({w[at]!r}).")
+                            f"({float(w[at])!r}).")
     if known.any() and not np.any(w[known] > 0):
         raise DataError(f"Every one of the {name} is zero: there is nothing to fit.")
     return w
