@@ -1,5 +1,9 @@
-"""Command line: ``fisherkit fit`` prints a summary table, ``fisherkit compare`` a table of
-optimizers (and saves its plots), ``fisherkit datasets`` lists the shipped data."""
+"""Command line: ``fisherkit fit`` prints a summary table, ``fisherkit predict`` writes a
+model's predictions with their intervals as CSV, ``fisherkit compare`` prints a table of
+optimizers (and saves its plots), ``fisherkit datasets`` lists the shipped data.
+
+``predict`` reports a fisherkit error as one line ``error: ...`` on stderr and exits with
+status 2, as argparse does for a bad option."""
 
 from __future__ import annotations
 
@@ -11,29 +15,46 @@ import pandas as pd
 
 from . import datasets
 from .compare import DEFAULT_METHODS, compare
-from .exceptions import FisherkitWarning, SpecificationError
+from .exceptions import DataError, FisherkitWarning, SpecificationError
 from .fitting import fit
 
 __all__ = ["main"]
+
+
+#: the options of ``fit`` and ``predict`` passed to :func:`fisherkit.fit` by name
+FIT_OPTIONS = ("link", "offset", "trials", "event", "cluster")
+
+
+def _model_arguments(command: argparse.ArgumentParser) -> None:
+    """The data, the model and the fit's settings, shared by ``fit`` and ``predict``."""
+    source = command.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", help="a shipped data set (see 'fisherkit datasets')")
+    source.add_argument("--csv", help="path to a CSV file")
+    command.add_argument("--formula", required=True, help="'outcome ~ terms'")
+    command.add_argument("--family", default="normal")
+    command.add_argument("--link")
+    command.add_argument("--cov", default="observed")
+    command.add_argument("--method", default="newton")
+    command.add_argument("--offset", help="column added to the linear predictor")
+    command.add_argument("--trials", help="column of binomial trials")
+    command.add_argument("--event", help="column: 1 event observed, 0 right-censored")
+    command.add_argument("--cluster", help="column of cluster labels")
+    command.add_argument("--alpha", type=float, default=0.05,
+                         help="intervals are 1 - alpha two-sided (default 0.05)")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fisherkit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fit", help="fit a model and print its summary")
-    source = f.add_mutually_exclusive_group(required=True)
-    source.add_argument("--dataset", help="a shipped data set (see 'fisherkit datasets')")
-    source.add_argument("--csv", help="path to a CSV file")
-    f.add_argument("--formula", required=True, help="'outcome ~ terms'")
-    f.add_argument("--family", default="normal")
-    f.add_argument("--link")
-    f.add_argument("--cov", default="observed")
-    f.add_argument("--method", default="newton")
-    f.add_argument("--offset", help="column added to the linear predictor")
-    f.add_argument("--trials", help="column of binomial trials")
-    f.add_argument("--event", help="column: 1 event observed, 0 right-censored")
-    f.add_argument("--cluster", help="column of cluster labels")
-    f.add_argument("--alpha", type=float, default=0.05)
+    _model_arguments(f)
+    p = sub.add_parser("predict", help="fit a model and write its predictions as CSV")
+    _model_arguments(p)
+    p.add_argument("--newdata", metavar="FILE.csv",
+                   help="rows to predict at (default: the fitted rows)")
+    p.add_argument("--scale", default="response", help="response (default), link or "
+                   "probabilities (ordinal families)")
+    p.add_argument("--output", metavar="FILE.csv", help="where to write (default: stdout)")
     c = sub.add_parser("compare", help="fit one model with several optimizers and compare")
     source = c.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", help="a shipped data set (see 'fisherkit datasets')")
@@ -108,8 +129,42 @@ def _options(items: list[str]) -> dict:
     return options
 
 
+def _read_csv(path: str, what: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as exc:  # absent, unreadable, empty or malformed
+        raise DataError(f"Cannot read the {what} {path!r}: {exc}") from None
+
+
 def _load(args) -> pd.DataFrame:
-    return datasets.load(args.dataset) if args.dataset else pd.read_csv(args.csv)
+    return datasets.load(args.dataset) if args.dataset else _read_csv(args.csv, "CSV file")
+
+
+def _fit(args, data: pd.DataFrame):
+    options = {k: getattr(args, k) for k in FIT_OPTIONS if getattr(args, k) is not None}
+    return fit(args.formula, data=data, family=args.family, cov=args.cov, method=args.method,
+               **options)
+
+
+def _predict(args) -> int:
+    """Fit on the data, predict at ``--newdata`` (or the fitted rows), write CSV."""
+    data = _load(args)
+    new = None if args.newdata is None else _read_csv(args.newdata, "--newdata file")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FisherkitWarning)
+        table = _fit(args, data).predict(new, scale=args.scale, alpha=args.alpha)
+    if table.index.name is None:
+        table.index.name = "row"
+    if args.output is None:
+        table.to_csv(sys.stdout)
+    else:
+        try:
+            table.to_csv(args.output)
+        except OSError as exc:
+            raise DataError(f"Cannot write {args.output!r}: {exc}") from None
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    return 0
 
 
 def _compare(args) -> int:
@@ -171,13 +226,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "compare":
         return _compare(args)
+    if args.command == "predict":
+        try:
+            return _predict(args)
+        except (DataError, SpecificationError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     data = _load(args)
-    options = {k: getattr(args, k) for k in ("link", "offset", "trials", "event", "cluster")
-               if getattr(args, k) is not None}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FisherkitWarning)
-        res = fit(args.formula, data=data, family=args.family, cov=args.cov, method=args.method,
-                  **options)
+        res = _fit(args, data)
         table = res.summary(alpha=args.alpha)
     head = res.header
     print(f"family: {head['family']}   formula: {head['formula']}")

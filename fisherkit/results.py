@@ -21,7 +21,7 @@ from .analyses import Analyses
 from .exceptions import SpecificationError
 from .inference.covariance import COV_TYPES, Covariance, InformationCache, as_frame
 from .models.protocol import LikelihoodModel
-from .tables import header
+from .tables import array_table, header
 
 __all__ = ["FitResult", "COV_TYPES"]
 
@@ -331,6 +331,33 @@ class FitResult(Analyses):
         (True, 'newton')
         """
         return header(self)
+
+    def array(self, name: str, column: str = "estimate", *, alpha: float = 0.05):
+        """An array parameter (``fk.Array``) in its own shape: a Series for a vector, a
+        DataFrame for a matrix, labelled by position (see :func:`fisherkit.tables.array_table`).
+
+        Parameters
+        ----------
+        name : str
+            The parameter's name in ``params=`` of the ``fk.Likelihood``.
+        column : str
+            A column of :meth:`summary`: ``"estimate"`` (the default), ``"se"``, ``"z"``,
+            ``"p_value"``, ``"ci_lower"``, ``"ci_upper"``.
+        alpha : float
+            The level of the intervals.
+
+        Examples
+        --------
+        >>> import autograd.numpy as anp
+        >>> import fisherkit as fk
+        >>> def normal(p, data):
+        ...     return -0.5 * anp.sum((data - p["mean"]) ** 2, axis=1)
+        >>> data = np.array([[1.0, 2.0], [3.0, 6.0]])
+        >>> res = fk.fit_likelihood(fk.Likelihood(normal, data, params={"mean": np.zeros(2)}))
+        >>> res.array("mean").round(6).tolist(), res.array("mean", "se").round(6).tolist()
+        ([2.0, 4.0], [0.707107, 0.707107])
+        """
+        return array_table(self, name, column, alpha)
 
     def summary(self, alpha: float = 0.05) -> pd.DataFrame:
         """Estimates, standard errors, z statistics, two-sided p-values and intervals.

@@ -1,4 +1,5 @@
-"""Tables of fits for reports: one fit's header, and several fits side by side.
+"""Tables of fits for reports: one fit's header, several fits side by side, and an array
+parameter in its own shape.
 
 Both are plain pandas objects, so that a whole summary exports from Python with pandas'
 own writers (``to_latex``, ``to_html``, ``to_markdown``, ``to_csv``), not only from the
@@ -7,14 +8,16 @@ command line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import SpecificationError
+from .models.parameters import element_names
 
-__all__ = ["header", "side_by_side", "STATISTICS"]
+__all__ = ["header", "side_by_side", "array_table", "STATISTICS"]
 
 #: the fit statistics under the coefficients of a side-by-side table
 STATISTICS = ("n_obs", "loglik", "aic", "bic")
@@ -104,3 +107,63 @@ def side_by_side(fits) -> pd.DataFrame:
             table.loc[(statistic, ""), column] = float(getattr(fit, statistic))
     table.attrs["cov"] = {column: fit.cov_type for column, fit in named.items()}
     return table
+
+
+def array_table(result, name: str, column: str = "estimate", alpha: float = 0.05):
+    """One array-valued parameter of a fit (an :class:`fisherkit.Array` of a
+    :class:`fisherkit.Likelihood`) laid out in its own shape.
+
+    Parameters
+    ----------
+    result : FitResult
+    name : str
+        The parameter's name, whose elements the fit reports as ``name[i]`` or
+        ``name[i,j]`` (:func:`fisherkit.models.parameters.element_names`).
+    column : str
+        A column of ``result.summary(alpha)``: ``"estimate"``, ``"se"``, ``"z"``,
+        ``"p_value"``, ``"ci_lower"`` or ``"ci_upper"``.
+    alpha : float
+        The level of the intervals, for ``"ci_lower"`` and ``"ci_upper"``.
+
+    Returns
+    -------
+    pandas.Series or pandas.DataFrame
+        A vector as a Series indexed by position, a matrix as a DataFrame with rows and
+        columns labelled by position (element ``[i, j]`` at row ``i``, column ``j``), a
+        higher-dimensional array as a Series indexed by position tuples; ``attrs`` hold
+        ``parameter``, ``column`` and ``alpha``.
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> import numpy as np
+    >>> import fisherkit as fk
+    >>> def gaussian(p, data):
+    ...     return -0.5 * anp.sum((data - p["m"].ravel()) ** 2, axis=1)
+    >>> data = np.arange(12.0).reshape(3, 4)
+    >>> res = fk.fit_likelihood(fk.Likelihood(gaussian, data, params={"m": np.zeros((2, 2))}))
+    >>> array_table(res, "m").round(6).to_numpy().tolist()
+    [[4.0, 5.0], [6.0, 7.0]]
+    """
+    table = result.summary(alpha)
+    if column not in table.columns:
+        raise SpecificationError(f"The 'column' must be one of {list(table.columns)}; got "
+                                 f"{column!r}.")
+    element = re.compile(re.escape(name) + r"\[(\d+(?:,\d+)*)\]")
+    positions = [tuple(int(i) for i in m.group(1).split(",")) for m in map(element.fullmatch,
+                                                                           table.index) if m]
+    if not positions or len({len(p) for p in positions}) > 1:
+        scalar = " (a scalar: read res.params instead)" if name in table.index else ""
+        raise SpecificationError(f"The fit has no array parameter {name!r}{scalar}; its "
+                                 f"parameters are {list(table.index)}.")
+    shape = tuple(int(n) + 1 for n in np.max(positions, axis=0))
+    values = table[column].reindex(element_names(name, shape)).to_numpy().reshape(shape)
+    if len(shape) == 1:
+        out = pd.Series(values, name=name)
+    elif len(shape) == 2:
+        out = pd.DataFrame(values)
+    else:
+        out = pd.Series(values.ravel(), index=pd.MultiIndex.from_tuples(list(np.ndindex(*shape))),
+                        name=name)
+    out.attrs.update(parameter=name, column=column, alpha=alpha)
+    return out

@@ -218,3 +218,24 @@ def test_separation_is_counted_over_partitions():
     # y = (x > 0) separates every row: the count is the whole data's, not one partition's
     assert len(separation) == 1 and separation[0].startswith("400 observations are fitted")
     assert "separation" in res.flags
+
+
+def _heteroscedastic_logpdf(y, mu, sigma):
+    return -0.5 * ((y - mu) / sigma) ** 2 - anp.log(sigma)
+
+
+def test_a_predictor_offset_column_is_read_from_the_partitions():
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"x": rng.normal(size=400), "z": rng.normal(size=400),
+                       "s_off": rng.uniform(-0.5, 0.5, 400)})
+    df["y"] = df["x"] + np.exp(0.3 * df["z"] + df["s_off"]) * rng.normal(size=400)
+    family = fk.Family(_heteroscedastic_logpdf, mu=fk.Predictor(),
+                       sigma=fk.Predictor("~ z", link="log", offset="s_off"))
+    here = fk.fit("y ~ x", data=df, family=family)
+    there = fk.fit("y ~ x", data=dd.from_pandas(df, npartitions=3), family=family)
+    np.testing.assert_allclose(there.params.to_numpy(), here.params.to_numpy(), rtol=TOL)
+    np.testing.assert_allclose(there.se.to_numpy(), here.se.to_numpy(), rtol=1e-8)
+    values = fk.Family(_heteroscedastic_logpdf, mu=fk.Predictor(),
+                       sigma=fk.Predictor("~ z", link="log", offset=df["s_off"].to_numpy()))
+    with pytest.raises(fk.SpecificationError, match="give a fk.Predictor's offset= as a column"):
+        fk.fit("y ~ x", data=dd.from_pandas(df, npartitions=3), family=values)

@@ -93,3 +93,63 @@ def test_side_by_side_refuses_what_is_not_a_list_of_fits(fits):
     named_like_a_statistic = fk.fit("y ~ aic", df, "normal")
     with pytest.raises(fk.SpecificationError, match=r"named like a fit statistic \(\['aic'\]\)"):
         side_by_side([named_like_a_statistic])
+
+
+def normal_columns(p, data):
+    """Independent normal columns, means ``p["mean"]`` (2 x 3) and sds ``p["sd"]`` (6,),
+    and a scalar ``c`` with a standard normal penalty (so that it is identified)."""
+    z = (data - anp.ravel(p["mean"])) / p["sd"]
+    return anp.sum(-0.5 * z ** 2 - anp.log(p["sd"]), axis=1) - 0.5 * p["c"] ** 2 / len(data)
+
+
+@pytest.fixture(scope="module")
+def array_fit():
+    rng = np.random.default_rng(8)
+    data = rng.normal(np.arange(6.0), np.linspace(0.5, 2.0, 6), size=(400, 6))
+    params = {"mean": np.zeros((2, 3)), "sd": fk.Array(np.ones(6), "positive"), "c": 0.0}
+    return data, fk.fit_likelihood(fk.Likelihood(normal_columns, data, params=params))
+
+
+def test_an_array_parameter_in_its_own_shape_has_the_closed_form_estimates(array_fit):
+    data, res = array_fit
+    n = len(data)
+    mean, sd = data.mean(axis=0), data.std(axis=0)
+    # the normal MLEs: column means and root mean squares, se sd/sqrt(n) and sd/sqrt(2n)
+    # (observed information at the MLE); Newton ends within ~1e-10 of them
+    estimate = res.array("mean")
+    assert isinstance(estimate, pd.DataFrame) and estimate.shape == (2, 3)
+    assert list(estimate.index) == [0, 1] and list(estimate.columns) == [0, 1, 2]
+    np.testing.assert_allclose(estimate.to_numpy(), mean.reshape(2, 3), rtol=1e-9)
+    np.testing.assert_allclose(res.array("mean", "se").to_numpy(), (sd / np.sqrt(n)).reshape(2, 3),
+                               rtol=1e-8)
+    assert estimate.loc[1, 2] == res.params["mean[1,2]"]
+    sds = res.array("sd")
+    assert isinstance(sds, pd.Series) and list(sds.index) == list(range(6))
+    np.testing.assert_allclose(sds.to_numpy(), sd, rtol=1e-9)
+    np.testing.assert_allclose(res.array("sd", "se").to_numpy(), sd / np.sqrt(2 * n), rtol=1e-8)
+    lower = res.array("sd", "ci_lower", alpha=0.1)
+    np.testing.assert_allclose(lower.to_numpy(),
+                               res.conf_int(0.1)["ci_lower"][[f"sd[{i}]" for i in range(6)]])
+    assert lower.attrs == {"parameter": "sd", "column": "ci_lower", "alpha": 0.1}
+
+
+def test_a_three_dimensional_array_is_a_series_by_position():
+    def cube(p, data):
+        return -0.5 * anp.sum((data - anp.ravel(p["t"])) ** 2, axis=1)
+
+    data = np.arange(16.0).reshape(2, 8)
+    res = fk.fit_likelihood(fk.Likelihood(cube, data, params={"t": np.zeros((2, 2, 2))}))
+    table = res.array("t")
+    assert list(table.index) == [(0, 0, 0), (0, 0, 1), (0, 1, 0), (0, 1, 1), (1, 0, 0),
+                                 (1, 0, 1), (1, 1, 0), (1, 1, 1)]
+    np.testing.assert_allclose(table.to_numpy(), data.mean(axis=0), rtol=1e-9)
+
+
+def test_array_refuses_what_is_not_an_array_parameter(array_fit):
+    _, res = array_fit
+    with pytest.raises(fk.SpecificationError, match="no array parameter 'c' \\(a scalar"):
+        res.array("c")
+    with pytest.raises(fk.SpecificationError, match="no array parameter 'means'; its parameters"):
+        res.array("means")
+    with pytest.raises(fk.SpecificationError, match="The 'column' must be one of \\['estimate'"):
+        res.array("mean", "std")

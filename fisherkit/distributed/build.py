@@ -144,7 +144,13 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
     aux = {}
     for key, value in aux_columns.items():
         frame, aux[key] = _column_argument(frame, value, key)
-    columns = list(dict.fromkeys(used + [c for c in (offset, cluster, *aux.values()) if c]))
+    own = [s.offset for s in family.params.values() if s.has_design and s.offset is not None]
+    for column in own:
+        if not isinstance(column, str):
+            raise SpecificationError("On Dask, give a fk.Predictor's offset= as a column name; "
+                                     f"got {type(column).__name__}.")
+        _column_argument(frame, column, "offset")
+    columns = list(dict.fromkeys(used + [c for c in (offset, cluster, *aux.values(), *own) if c]))
     frame = _read(data, columns) if isinstance(data, (str, os.PathLike)) else frame[columns]
     fixed, learn = _learned_levels(frame, used, wrapped, lhs, dict(levels or {}))
     ordinal = family.drop_intercept and lhs in frame.columns

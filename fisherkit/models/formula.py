@@ -29,7 +29,8 @@ class ModelData:
     ``designs`` and ``offsets`` are keyed by the family's predictor names; ``aux`` holds the
     per-observation extras the log-density takes (``trials``, ``event``). ``specs`` holds
     formulaic's ``ModelSpec`` of each design (new rows are built with it), and
-    ``offset_column`` the column the offset was read from (None when it was an array).
+    ``offset_columns`` the column each offset read from a column came from, by predictor
+    (offsets given as arrays are not in it).
     """
 
     y: np.ndarray
@@ -43,7 +44,7 @@ class ModelData:
     index: pd.Index | None = None
     cluster: np.ndarray | None = None
     specs: dict = field(default_factory=dict)
-    offset_column: str | None = None
+    offset_columns: dict[str, str] = field(default_factory=dict)
     weights: np.ndarray | None = None
     weight_type: str | None = None
 
@@ -61,7 +62,7 @@ class ModelData:
             column_names=self.column_names, offsets={k: sub(v) for k, v in self.offsets.items()},
             aux={k: v[rows] for k, v in self.aux.items()}, levels=self.levels,
             outcome=self.outcome, n_dropped=0, index=None, cluster=sub(self.cluster),
-            specs=self.specs, offset_column=self.offset_column, weights=sub(self.weights),
+            specs=self.specs, offset_columns=self.offset_columns, weights=sub(self.weights),
             weight_type=self.weight_type,
         )
 
@@ -235,7 +236,8 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     data : pandas.DataFrame
     family : Family
     offset : str or array-like, optional
-        Added to the first predictor's linear predictor (exposure: ``np.log(t)``).
+        Added to the linear predictor taking the formula's right-hand side (exposure:
+        ``np.log(t)``); the others take theirs from ``fk.Predictor(offset=)``.
     missing : {"drop", "raise"}
         What to do with rows that have a missing value in a used column.
     cluster : str or array-like, optional
@@ -264,7 +266,9 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     weight_type = check_weight_type(weights, weight_type)
     lhs, main, rhs_of = _split_formula(formula, family)
     used = _used_columns([lhs, *rhs_of.values()], data)
-    extras = _extra_columns(family, data, aux_columns, offset, cluster)
+    offset_of = _offset_sources(family, main, offset)
+    extras = _extra_columns(family, data, aux_columns,
+                            {_offset_key(k, main): v for k, v in offset_of.items()}, cluster)
     if weights is not None:
         extras["weights"] = pd.Series(
             check_weights(_as_column(weights, data, "weights"), weight_type, data.index,
@@ -311,17 +315,35 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     n_params = sum(X.shape[1] for X in designs.values()) + len(family.params) - len(rhs_of)
     if check_design:
         check_enough_rows(n, n_params)
-    offsets = {k: None for k in rhs_of}
-    if "offset" in extras:
-        offsets[main] = extras["offset"].to_numpy(dtype=float)
+    offsets = {k: extras[_offset_key(k, main)].to_numpy(dtype=float) if k in offset_of else None
+               for k in rhs_of}
     clusters = extras["cluster"].to_numpy() if "cluster" in extras else None
     w = (model_weights(extras["weights"].to_numpy(dtype=float), weight_type)
          if "weights" in extras else None)
     return ModelData(y=y, designs=designs, column_names=names, offsets=offsets, aux=aux,
                      levels=levels, outcome=lhs, n_dropped=int(na.sum()), index=frame.index,
                      cluster=clusters, specs=specs,
-                     offset_column=offset if isinstance(offset, str) else None,
+                     offset_columns={k: v for k, v in offset_of.items() if isinstance(v, str)},
                      weights=w, weight_type=weight_type)
+
+
+def _offset_sources(family: Family, main: str | None, offset) -> dict:
+    """The offset of each linear predictor that has one: ``fit(offset=)`` for the one
+    taking the formula's right-hand side, a predictor's own ``offset=`` for any."""
+    sources = {k: s.offset for k, s in family.params.items()
+               if s.has_design and s.offset is not None}
+    if offset is not None:
+        main = main or next(k for k, s in family.params.items() if s.has_design)
+        if main in sources:
+            raise SpecificationError(f"The predictor {main!r} has an offset of its own; give "
+                                     "fit(offset=) or fk.Predictor(offset=), not both.")
+        sources[main] = offset
+    return sources
+
+
+def _offset_key(key: str, main: str | None) -> str:
+    """How an offset is named among the extra columns (and in messages about them)."""
+    return "offset" if key == main else f"{key} offset"
 
 
 def _split_formula(formula: str, family: Family):
@@ -352,8 +374,10 @@ def _used_columns(parts: list[str], data: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(used))
 
 
-def _extra_columns(family: Family, data: pd.DataFrame, aux_columns: dict, offset, cluster):
-    """The family's extra data, the offset and the cluster labels as Series on the rows."""
+def _extra_columns(family: Family, data: pd.DataFrame, aux_columns: dict, offsets: dict,
+                   cluster):
+    """The family's extra data, the offsets (by :func:`_offset_key`) and the cluster labels
+    as Series on the rows."""
     extras = {}
     for key in family.aux:
         if aux_columns.get(key) is not None:
@@ -366,8 +390,8 @@ def _extra_columns(family: Family, data: pd.DataFrame, aux_columns: dict, offset
                  else "it takes no extra data")
         raise SpecificationError(f"The {family.name} family does not take {unknown}: {takes}, "
                                  "and fk.fit has no such option.")
-    if offset is not None:
-        extras["offset"] = _as_column(offset, data, "offset")
+    for key, source in offsets.items():
+        extras[key] = _as_column(source, data, key)
     if cluster is not None:
         extras["cluster"] = _as_column(cluster, data, "cluster")
     return extras

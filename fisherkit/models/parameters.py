@@ -9,7 +9,7 @@ the *natural* scale with delta-method standard errors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import autograd.numpy as anp
@@ -117,18 +117,44 @@ class Predictor(Declaration):
     link : str
         Link function name (``"identity"``, ``"log"``, ``"logit"``, ``"probit"``,
         ``"cloglog"``, ``"inverse"``).
+    offset : str or array-like, optional
+        A term with coefficient one added to this linear predictor: a column of the data
+        (new data to predict at must hold it too), or values aligned with the data's rows
+        (a pandas Series by its index, as ``fk.fit(offset=)``). A missing value drops the
+        row like a missing value in a used column. ``fk.fit(offset=)`` is the offset of the
+        predictor taking the formula's right-hand side; give that one offset once.
+
+    Notes
+    -----
+    Coefficient names: the predictor taking the right-hand side of the formula given to
+    ``fk.fit`` has the formula library's names unprefixed (``Intercept``, ``x``,
+    ``C(g)[T.b]``), so that a model with one predictor lines up with statsmodels name for
+    name; every other predictor's are prefixed by its parameter's name and a colon
+    (``sigma:Intercept``, ``sigma:z``), whatever its formula.
 
     Examples
     --------
     >>> Predictor(link="log").link
     'log'
+    >>> Predictor("~ z", link="log", offset="log_t").offset
+    'log_t'
     """
 
     formula: str | None = None
     link: str = "identity"
+    # arrays do not compare or hash as one value; a predictor is told apart by the rest
+    offset: Any = field(default=None, compare=False)
 
     has_design = True
     zero_allowed = True
+
+    def __post_init__(self):
+        if isinstance(self.offset, (bool, int, float, dict)) or (
+                self.offset is not None and not isinstance(self.offset, str)
+                and np.ndim(self.offset) != 1):
+            raise SpecificationError(
+                "The 'offset' of a fk.Predictor must be a column name or one value per row "
+                f"(an array or a pandas Series); got {type(self.offset).__name__}.")
 
     def get_link(self) -> Link:
         return get_link(self.link)

@@ -94,53 +94,66 @@ def _design(spec, frame: pd.DataFrame, width: int, key: str) -> np.ndarray:
     return np.asarray(mm[names].to_numpy(dtype=float), order="F")
 
 
+def _new_offsets(data: ModelData, frame: pd.DataFrame, offset) -> dict:
+    """Each predictor's offset at the rows of ``frame`` (None where it has none): read from
+    the same column as in the fit, or ``offset`` for the one the fit was given as values."""
+    arrays = [k for k, v in data.offsets.items() if v is not None and k not in data.offset_columns]
+    if len(arrays) > 1:
+        raise SpecificationError(f"The predictors {arrays} were given offsets as values, which "
+                                 "new rows cannot take; give them as columns of the data "
+                                 "(fk.Predictor(offset='column')) to predict at new data.")
+    if offset is not None and not arrays:
+        if data.offset_columns:
+            raise SpecificationError(f"The fit read its offset(s) from the column(s) "
+                                     f"{sorted(data.offset_columns.values())}; the new data give "
+                                     "them, not offset=.")
+        raise SpecificationError("The fit had no offset, so predictions take no offset=.")
+    if arrays and offset is None:
+        raise SpecificationError(f"The fit was given the offset of {arrays[0]!r} as values: pass "
+                                 "offset= (one value per new row) to predict at new data.")
+    out = {k: None for k in data.offsets}
+    for key, column in data.offset_columns.items():
+        if column not in frame.columns:
+            raise DataError(f"The new data need the offset column {column!r} (of the predictor "
+                            f"{key!r}).")
+        out[key] = frame[column].to_numpy(dtype=float)
+    if arrays:
+        out[arrays[0]] = np.asarray(offset, dtype=float).reshape(-1)
+        if len(out[arrays[0]]) != len(frame):
+            raise DataError(f"The offset has {len(out[arrays[0]])} values but the new data have "
+                            f"{len(frame)} rows; lengths must match.")
+    return out
+
+
 def new_rows(data: ModelData, frame, offset=None) -> Rows:
     """Designs and offsets of the model ``data`` describes at the rows of ``frame``.
 
     Parameters
     ----------
     data : ModelData
-        The fitted model's data (its ``specs``, offset source and design widths).
+        The fitted model's data (its ``specs``, offset sources and design widths).
     frame : pandas.DataFrame
-        New rows with every column the formula uses; the offset column too when the fit
-        read its offset from a column.
+        New rows with every column the formula uses, and every offset column the fit read
+        (a predictor's offset given as a column name).
     offset : array-like, optional
-        The offset of the new rows, where the fit was given its offset as an array.
+        The offset of the new rows, where the fit was given its offset as values.
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"The data to predict at must be a pandas DataFrame; got "
                         f"{type(frame).__name__}.")
-    main = next((k for k, v in data.offsets.items() if v is not None), None)
-    if data.offset_column is not None:
-        if offset is not None:
-            raise SpecificationError(f"The fit read its offset from the column "
-                                     f"{data.offset_column!r}; the new data give it, not offset=.")
-        if data.offset_column not in frame.columns:
-            raise DataError(f"The new data need the offset column {data.offset_column!r}.")
-        offset = frame[data.offset_column].to_numpy(dtype=float)
-    elif main is not None and offset is None:
-        raise SpecificationError("The fit was given its offset as an array: pass offset= (one "
-                                 "value per new row) to predict at new data.")
-    elif main is None and offset is not None:
-        raise SpecificationError("The fit had no offset, so predictions take no offset=.")
-    if offset is not None:
-        offset = np.asarray(offset, dtype=float).reshape(-1)
-        if len(offset) != len(frame):
-            raise DataError(f"The offset has {len(offset)} values but the new data have "
-                            f"{len(frame)} rows; lengths must match.")
+    offsets = _new_offsets(data, frame, offset)
     used = sorted({str(v) for spec in data.specs.values() for v in spec.required_variables})
     absent = [c for c in used if c not in frame.columns]
     if absent:
         raise DataError(f"The new data lack the column(s) {absent} the formula uses.")
     complete = ~frame[used].isna().any(axis=1).to_numpy() if used else np.ones(len(frame), bool)
-    if offset is not None:
-        complete &= ~np.isnan(offset)
+    for values in offsets.values():
+        if values is not None:
+            complete &= ~np.isnan(values)
     rows = frame.loc[complete, used] if used else frame.loc[complete]
     designs = {}
     for key, spec in data.specs.items():
         _check_levels(spec, rows)
         designs[key] = _design(spec, rows, data.designs[key].shape[1], key)
-    offsets = {k: None for k in data.offsets}
-    if main is not None:
-        offsets[main] = offset[complete]
+    offsets = {k: None if v is None else v[complete] for k, v in offsets.items()}
     return Rows(designs, offsets, frame.index, complete)
