@@ -126,6 +126,8 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str, summary=Non
         return
     lo, hi, proj = _design_summary(X) if summary is None else summary
     check_constant_columns(lo, hi, names, block)
+    _check_magnitude(np.maximum(np.abs(lo), np.abs(hi)), names,
+                     lambda j: f"The term {names[j]!r} of the {block!r} design")
     # equal columns have equal projections on a random vector (up to rounding in the
     # summation order); confirm candidates exactly
     order = np.argsort(proj)
@@ -137,6 +139,21 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str, summary=Non
                 f"The columns {names[a]!r} and {names[b]!r} of the {block!r} design are "
                 "identical; drop one."
             )
+
+
+#: beyond this size squares and products of the data overflow float64 (1.8e308) in the
+#: log-likelihood, its start values and its information
+LARGEST = 1e150
+
+
+def _check_magnitude(largest: np.ndarray, names, what) -> None:
+    """Refuse values too large for the arithmetic of a fit; ``what(j)`` names the j-th."""
+    too_large = np.flatnonzero(largest > LARGEST)
+    if len(too_large):
+        j = int(too_large[0])
+        raise DataError(f"{what(j)} holds values as large as {largest[j]:.3g}, beyond the "
+                        f"{LARGEST:.0e} that floating-point arithmetic in a fit can square; "
+                        "rescale it (measure it in larger units).")
 
 
 def check_constant_columns(lo: np.ndarray, hi: np.ndarray, names, block: str) -> None:
@@ -329,6 +346,10 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     for key, make in family.default_aux.items():
         aux.setdefault(key, make(n))
     family.check_support(y, aux, lhs)
+    if n:
+        _check_magnitude(np.array([np.max(np.abs(y))]), [lhs],
+                         lambda j: f"The outcome {lhs!r} (at row "
+                                   f"{frame.index[int(np.argmax(np.abs(y)))]!r})")
     offsets = {k: None for k in rhs_of}
     if "offset" in extras:
         offsets[main] = extras["offset"].to_numpy(dtype=float)
