@@ -75,6 +75,12 @@ def test_object_integers_decimals_and_pd_na_are_numbers(df):
     same_fit(fk.fit("y ~ x", na), fk.fit("y ~ x", df.drop(index=0)))
 
 
+def test_object_numbers_of_mixed_python_types_are_numbers(df):
+    values = [bool(v) if i % 2 else float(v) for i, v in enumerate(df["b"])]
+    res = fk.fit("y ~ t", df.assign(t=pd.Series(values, dtype=object)))
+    same_fit(res, fk.fit("y ~ t", df.assign(t=df["b"])))
+
+
 def test_object_numbers_in_C_stay_categorical(df):
     levels = df.assign(k=pd.Series(list(df["count"].astype(int)), dtype=object))
     res = fk.fit("y ~ C(k)", levels)
@@ -174,6 +180,14 @@ def test_mixed_column_asked_for_as_C_is_categorical(df):
     values[9] = 3
     res = fk.fit("y ~ C(g)", df.assign(g=pd.Series(values, dtype=object)))
     assert "C(g)[T.b]" in res.params.index
+
+
+def test_row_label_of_an_integer_index_reads_as_written(df):
+    values = pd.Series(list(df["x"]), dtype=object)
+    values[5] = "q"
+    frame = df.set_index(pd.Index(np.zeros(N, dtype=np.int64))).assign(x=values.to_numpy())
+    with pytest.raises(fk.DataError, match="row 0 holds 'q'"):
+        fk.fit("y ~ x", frame)
 
 
 def test_row_label_is_the_index_label(df):
@@ -288,6 +302,8 @@ def test_an_unknown_name_suggests_close_columns(df):
     ("y ~ np.log(", r"formula 'y ~ np\.log\(' cannot be used"),
     ("y ~ np.lgo(x)", r"formula 'y ~ np\.lgo\(x\)' cannot be used: .*np\.lgo"),
     ("y ~ x ~ z", r"formula 'y ~ x ~ z' has more than one '~'"),
+    ("y ~ x | g", r"formula 'y ~ x \| g' has a '\|'"),
+    ("y ~ x + (1|g)", r"formula 'y ~ x \+ \(1\|g\)' cannot be used: Operator `\|`"),
 ])
 def test_formula_errors_name_the_formula(df, formula, match):
     with pytest.raises(fk.SpecificationError, match=match):
@@ -308,15 +324,25 @@ def test_text_offset_column_is_refused(df):
 
 
 def test_offset_array_of_strings_is_refused(df):
-    with pytest.raises(fk.DataError, match="offset= values hold text"):
+    with pytest.raises(fk.DataError, match="offset= array holds text"):
         fk.fit("count ~ x", df, "poisson", offset=np.array(["0.5"] * N))
 
 
 def test_text_trials_and_event_are_refused(df):
     with pytest.raises(fk.DataError, match="trials= column 'm' holds text"):
         fk.fit("b ~ x", df.assign(m=["2"] * N), "binomial", trials="m")
-    with pytest.raises(fk.DataError, match="event= values hold text"):
+    with pytest.raises(fk.DataError, match="event= array holds text"):
         fk.fit("z ~ x", df, "exponential", event=["1"] * N)
+
+
+def test_a_two_dimensional_offset_is_refused(df):
+    with pytest.raises(fk.DataError, match=r"offset must be one value per row .* shape \(40, 2\)"):
+        fk.fit("count ~ x", df, "poisson", offset=np.zeros((N, 2)))
+
+
+def test_dates_given_as_an_option_are_refused_without_C(df):
+    with pytest.raises(fk.DataError, match=r"event= array holds dates.*\.dt\.year\)\.$"):
+        fk.fit("z ~ x", df, "exponential", event=pd.date_range("2020", periods=N))
 
 
 def test_categorical_offset_is_refused(df):
@@ -336,7 +362,7 @@ def test_bool_event_and_object_offset_are_numbers(df):
 def test_a_mixed_option_is_refused_without_suggesting_C(df):
     values = pd.Series(list(df["z"]), dtype=object)
     values[3] = "n/a"
-    with pytest.raises(fk.DataError, match=r"offset= values mixes numbers and text: row 3 holds "
+    with pytest.raises(fk.DataError, match=r"offset= array mixes numbers and text: row 3 holds "
                                            r"'n/a'.*makes text missing\)\.$"):
         fk.fit("count ~ x", df, "poisson", offset=values)
 

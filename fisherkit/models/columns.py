@@ -72,7 +72,7 @@ def prepare_columns(data: pd.DataFrame, used: Iterable[str],
         if name in categorical:
             continue
         col = data[name]
-        new = _formula_column(col, f"column {name!r}", name)
+        new = _formula_column(col, name)
         if new is not col:
             changed[name] = new
     if not changed:
@@ -97,10 +97,10 @@ def numeric_option(col: pd.Series, option: str, column: str | None = None) -> pd
     >>> numeric_option(pd.Series(["a", "b"]), "offset")
     Traceback (most recent call last):
     ...
-    fisherkit.exceptions.DataError: The offset= values hold text ('a' at row 0); offset= takes numbers: convert them with pd.to_numeric.
+    fisherkit.exceptions.DataError: The offset= array holds text ('a' at row 0); offset= takes numbers: convert it with pd.to_numeric.
     """
-    what, verb = ((f"{option}= values", "hold") if column is None
-                  else (f"{option}= column {column!r}", "holds"))
+    what = f"{option}= array" if column is None else f"{option}= column {column!r}"
+    ref = f"pd.Series({option})" if column is None else f"df[{column!r}]"
     if _is_real(col):
         return col.astype(float) if pd.api.types.is_bool_dtype(col) else col
     kind = _kind(col)
@@ -110,9 +110,9 @@ def numeric_option(col: pd.Series, option: str, column: str | None = None) -> pd
         row = col.notna().to_numpy().argmax()
         value = col.iloc[row]
         held = "categories" if isinstance(col.dtype, pd.CategoricalDtype) else "text"
-        raise DataError(f"The {what} {verb} {held} ({value!r} at row {col.index[row]!r}); "
-                        f"{option}= takes numbers: convert them with pd.to_numeric.")
-    return _refuse(col, kind, what, column or option, categorical=False)
+        raise DataError(f"The {what} holds {held} ({value!r} at row {_label(col.index[row])!r}); "
+                        f"{option}= takes numbers: convert it with pd.to_numeric.")
+    return _refuse(col, kind, what, ref, None)
 
 
 def categorical_only(parts: Iterable[str]) -> set[str]:
@@ -125,15 +125,23 @@ def categorical_only(parts: Iterable[str]) -> set[str]:
     """
     inside, elsewhere = set(), set()
     for part in parts:
-        for term in Formula(part if part.strip() else "1"):
-            for factor in term.factors:
-                found = re.match(r"^C\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*[,)]", factor.expr)
-                named = {str(v) for v in factor.required_variables}
-                if found:
-                    inside.add(found.group(1))
-                    named.discard(found.group(1))
-                elsewhere |= named
+        for factor in _factors(Formula(part if part.strip() else "1")):
+            found = re.match(r"^C\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*[,)]", factor.expr)
+            named = {str(v) for v in factor.required_variables}
+            if found:
+                inside.add(found.group(1))
+                named.discard(found.group(1))
+            elsewhere |= named
     return inside - elsewhere
+
+
+def _factors(formula):
+    """Every factor of a formula, through the parts of a structured one (``x | g``)."""
+    for item in formula:
+        if hasattr(item, "factors"):
+            yield from item.factors
+        else:
+            yield from _factors(item)
 
 
 def check_unique_label(data: pd.DataFrame, name: str, what: str) -> None:
@@ -157,7 +165,7 @@ def check_unique_label(data: pd.DataFrame, name: str, what: str) -> None:
                         "keeps the first).")
 
 
-def _formula_column(col: pd.Series, what: str, name: str) -> pd.Series:
+def _formula_column(col: pd.Series, name: str) -> pd.Series:
     if _is_real(col) or isinstance(col.dtype, pd.CategoricalDtype):
         return col
     if isinstance(col.dtype, pd.StringDtype):
@@ -170,13 +178,20 @@ def _formula_column(col: pd.Series, what: str, name: str) -> pd.Series:
         return _to_float(col)
     if kind == "string" or _is_text(col):
         return col
-    return _refuse(col, kind, what, name)
+    return _refuse(col, kind, f"column {name!r}", f"df[{name!r}]", name)
 
 
-def _refuse(col: pd.Series, kind: str, what: str, name: str, categorical: bool = True):
-    """A DataError saying what ``col`` holds and what to pass instead."""
+def _refuse(col: pd.Series, kind: str, what: str, ref: str, name: str | None):
+    """A DataError saying what ``col`` holds and what to pass instead (or the column as
+    floats, when its values are numbers of several Python types, such as ``True`` and 2.5).
+
+    ``what`` names the column in the message, ``ref`` is the expression of its values in
+    the suggested conversions, and ``name`` the formula's name for it, where ``C(name)``
+    would make a categorical (None for an option, which cannot be one).
+    """
     dtype = col.dtype
-    ref = f"df[{name!r}]"
+    as_levels = (lambda kind: "" if name is None else
+                 f", or use C({name}) for a categorical with a level per {kind}")
     if pd.api.types.is_complex_dtype(dtype) or kind == "complex":
         raise DataError(f"The {what} holds complex numbers; a likelihood needs real ones: pass "
                         f"the real and imaginary parts as two columns (np.real({ref}), "
@@ -185,24 +200,22 @@ def _refuse(col: pd.Series, kind: str, what: str, name: str, categorical: bool =
         dates = ref if pd.api.types.is_datetime64_any_dtype(dtype) else f"pd.to_datetime({ref})"
         raise DataError(f"The {what} holds dates or times ({dtype}); pass a number instead, "
                         f"such as days since a date: ({dates} - pd.Timestamp('2000-01-01'))"
-                        f".dt.days, or a part of it ({dates}.dt.year), or use "
-                        f"C({name}) for a categorical with a level per date.")
+                        f".dt.days, or a part of it ({dates}.dt.year){as_levels('date')}.")
     if pd.api.types.is_timedelta64_dtype(dtype) or kind in _DURATION_KINDS:
         raise DataError(f"The {what} holds durations ({dtype}); pass a number instead: "
                         f"{ref}.dt.total_seconds(), or {ref} / pd.Timedelta(days=1) for days.")
     if isinstance(dtype, pd.PeriodDtype) or kind == "period":
         raise DataError(f"The {what} holds periods ({dtype}); pass a number instead (such as "
-                        f"{ref}.dt.year), or use C({name}) for a categorical with a level per "
-                        "period.")
-    _refuse_mixed(col, what, name, categorical)
+                        f"{ref}.dt.year){as_levels('period')}.")
+    return _refuse_mixed(col, what, ref, name)
 
 
-def _refuse_mixed(col: pd.Series, what: str, name: str, categorical: bool):
+def _refuse_mixed(col: pd.Series, what: str, ref: str, name: str | None) -> pd.Series:
     """Name the first value that is neither a number nor text, or else the first value of
     the rarer of the two (numbers among text, text among numbers)."""
     present = col.notna().to_numpy()
     values = col.to_numpy()[present]
-    labels = col.index[present]
+    labels = [_label(v) for v in col.index[present]]
     is_number = np.array([isinstance(v, (numbers.Real, np.bool_, Decimal)) for v in values],
                          dtype=bool)
     is_text = np.array([isinstance(v, str) for v in values], dtype=bool)
@@ -212,12 +225,19 @@ def _refuse_mixed(col: pd.Series, what: str, name: str, categorical: bool):
         raise DataError(f"The {what} holds {type(values[j]).__name__} values ({values[j]!r}, "
                         f"first at row {labels[j]!r}); a formula takes numbers, text or "
                         "categories: convert the column to one of them.")
+    if not is_text.any():
+        return _to_float(col)
     rare, among = (is_text, "numbers") if is_number.sum() >= is_text.sum() else (is_number, "text")
     j = int(np.argmax(rare))
     raise DataError(f"The {what} mixes numbers and text: row {labels[j]!r} holds {values[j]!r} "
                     f"among {int((~rare).sum())} {among}. Convert it to numbers "
-                    f"(pd.to_numeric(df[{name!r}], errors='coerce') makes text missing)"
-                    + (f", or use C({name}) for a categorical." if categorical else "."))
+                    f"(pd.to_numeric({ref}, errors='coerce') makes text missing)"
+                    + ("." if name is None else f", or use C({name}) for a categorical."))
+
+
+def _label(value):
+    """A row label as the user wrote it (5, not np.int64(5))."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _is_real(col: pd.Series) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from formulaic import Formula, model_matrix
+from formulaic import Formula, SimpleFormula, model_matrix
 from formulaic.errors import FormulaicError
 
 from ..exceptions import DataError, SpecificationError
@@ -90,6 +90,9 @@ def _as_column(value, data: pd.DataFrame, what: str) -> pd.Series:
                 "the data's row order.")
         value = value.reindex(data.index)
     arr = np.asarray(value)
+    if arr.ndim > 1:
+        raise DataError(f"The {what} must be one value per row (a column name or a 1-D array); "
+                        f"got an array of shape {arr.shape}.")
     if arr.ndim != 1 or len(arr) != len(data):
         raise DataError(
             f"The {what} has {arr.shape[0] if arr.ndim else 1} values but the data has "
@@ -402,7 +405,11 @@ def _used_columns(parts: list[str], data: pd.DataFrame, formula: str) -> list[st
     """The data columns the formula parts use, each once, in order of first use."""
     used: list[str] = []
     for part in parts:
-        for var in sorted(Formula(part if part else "1").required_variables, key=str):
+        parsed = Formula(part if part else "1")
+        if not isinstance(parsed, SimpleFormula):
+            raise SpecificationError(f"The formula {formula!r} has a '|' that splits its terms "
+                                     "into several formulas; write one 'outcome ~ terms'.")
+        for var in sorted(parsed.required_variables, key=str):
             name = str(var)
             if name not in data.columns:
                 close = difflib.get_close_matches(name, [str(c) for c in data.columns], n=3)
