@@ -159,6 +159,14 @@ def _check_magnitude(largest: np.ndarray, names, what) -> None:
                         "rescale it (measure it in larger units).")
 
 
+def _check_outcome_size(y: np.ndarray, lhs: str, index: pd.Index) -> None:
+    """Refuse an outcome too large for the arithmetic of a fit, naming its largest row."""
+    if len(y):
+        j = int(np.argmax(np.abs(y)))
+        _check_magnitude(np.abs(y[j:j + 1]), [lhs],
+                         lambda _: f"The outcome {lhs!r} (at row {index[j]!r})")
+
+
 def check_constant_columns(lo: np.ndarray, hi: np.ndarray, names, block: str) -> None:
     """Refuse design columns that are constant (minimum ``lo`` equal to maximum ``hi``)
     beside an intercept, or several constant columns: they are not identified."""
@@ -349,10 +357,7 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     for key, make in family.default_aux.items():
         aux.setdefault(key, make(n))
     family.check_support(y, aux, lhs)
-    if n:
-        _check_magnitude(np.array([np.max(np.abs(y))]), [lhs],
-                         lambda j: f"The outcome {lhs!r} (at row "
-                                   f"{frame.index[int(np.argmax(np.abs(y)))]!r})")
+    _check_outcome_size(y, lhs, frame.index)
     offsets = {k: None for k in rhs_of}
     if "offset" in extras:
         offsets[main] = extras["offset"].to_numpy(dtype=float)
@@ -425,8 +430,7 @@ def _extra_columns(family: Family, data: pd.DataFrame, aux_columns: dict, offset
     extras = {}
     for key in family.aux:
         if aux_columns.get(key) is not None:
-            value = aux_columns.pop(key)
-            extras[key] = _numeric_extra(value, data, key)
+            extras[key] = _numeric_extra(aux_columns.pop(key), data, key)
         elif key not in family.default_aux:
             raise SpecificationError(f"The {family.name} family needs '{key}=' (a column or array).")
     unknown = sorted(k for k, v in aux_columns.items() if v is not None)
