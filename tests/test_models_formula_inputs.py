@@ -250,6 +250,11 @@ def test_every_row_dropped_names_the_columns(df):
         fk.fit("y ~ x", df)
 
 
+def test_every_row_dropped_names_an_option(df):
+    with pytest.raises(fk.DataError, match="All 40 rows have a missing value in 'offset='"):
+        fk.fit("count ~ x", df, "poisson", offset=np.full(N, np.nan))
+
+
 def test_one_row_says_too_few_rows(df):
     with pytest.raises(fk.DataError, match="1 usable rows for at least 3 parameters"):
         fk.fit("y ~ x", df.iloc[:1])

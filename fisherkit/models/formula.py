@@ -321,6 +321,9 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
              for key, part in rhs_of.items()}
     na, infinite = _incomplete_rows(data, used, lhs, rhs_of, plain, extras)
     frame = data
+    if check_design:
+        _check_rows_left(data, na, {**{name: data[name] for name in used},
+                                    **{f"{key}=": col for key, col in extras.items()}})
     if na.any():
         if missing == "raise":
             bad = [name for name in used if data[name].isna().any()]
@@ -334,8 +337,6 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     for name, bad in infinite.items():
         raise DataError(f"The column {name!r} holds infinite values, first at row "
                         f"{data.index[np.argmax(bad)]!r}; remove or recode them.")
-    if check_design:
-        _check_rows_left(data, na, [*used, *extras])
     y, levels = _outcome(lhs, frame, family)
     designs, names, specs, summaries = {}, {}, {}, {}
     for key, part in rhs_of.items():
@@ -368,12 +369,13 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
                      offset_column=offset if isinstance(offset, str) else None)
 
 
-def _check_rows_left(data: pd.DataFrame, na: np.ndarray, columns: list[str]) -> None:
-    """Refuse data with no rows, or with none left once the incomplete rows are dropped."""
+def _check_rows_left(data: pd.DataFrame, na: np.ndarray, columns: dict) -> None:
+    """Refuse data with no rows, or with none left once the incomplete rows are dropped
+    (``columns`` are the used columns and options by name)."""
     if len(data) == 0:
         raise DataError("The data have no rows; nothing to fit.")
     if na.all():
-        gaps = [name for name in columns if name in data.columns and data[name].isna().any()]
+        gaps = [name for name, col in columns.items() if col.isna().any()]
         where = f" in {spoken_list(gaps)}" if gaps else " in a used column"
         raise DataError(f"All {len(data)} rows have a missing value{where}; nothing is left "
                         "to fit.")
