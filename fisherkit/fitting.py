@@ -230,11 +230,7 @@ class FitSettings:
         """Run the optimizer on ``model``, warn about what the fit ran into and return the
         result (whose covariance is checked here, so that a singular information warns at
         the fit)."""
-        theta0 = model.start_values() if start is None else np.asarray(start, dtype=float)
-        if theta0.shape != (model.n_params,):
-            raise SpecificationError(f"The 'start' must have {model.n_params} values "
-                                     f"({', '.join(model.working_names)}); got shape "
-                                     f"{theta0.shape}.")
+        theta0 = model.start_values() if start is None else _check_start(start, model)
         # a pseudo-likelihood (probability weights) has no model-based covariance
         cov = self.cov or ("robust" if model.weight_type == "probability" else "observed")
         refuse_model_based(cov, model.weight_type)
@@ -251,6 +247,23 @@ class FitSettings:
                            cov_type=cov, flags=flags, hessian=opt.hessian)
         _ = result.flags  # an information that cannot be inverted warns here, at the fit
         return result
+
+
+def _check_start(start, model: LikelihoodModel) -> np.ndarray:
+    """``start`` as working-scale values, refused unless it is one finite real number per
+    parameter (text that reads as a number is refused too: it is a mistake, not a value)."""
+    values = np.asarray(start, dtype=object)
+    listed = f"({', '.join(model.working_names)})"
+    if values.shape != (model.n_params,):
+        raise SpecificationError(f"The 'start' must have {model.n_params} values {listed}; got "
+                                 f"shape {values.shape}.")
+    for name, value in zip(model.working_names, values):
+        if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                          np.floating))
+                or not np.isfinite(value)):
+            raise SpecificationError(f"The 'start' must hold finite real numbers {listed}; got "
+                                     f"{value!r} for {name!r}.")
+    return values.astype(float)
 
 
 def _findings(model: LikelihoodModel, opt, method: str) -> list[Finding]:

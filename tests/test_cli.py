@@ -81,7 +81,7 @@ def test_predict_at_new_data_to_a_file(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--formula", "GRADE ~ nope"], "error: The formula uses 'nope', which is not a column"),
+    (["--formula", "GRADE ~ nope"], "error: The formula 'GRADE ~ nope' uses 'nope', which is not a column"),
     (["--formula", "GRADE ~ GPA", "--scale", "odds"], "error: The 'scale' option must be one of 'response'"),
     (["--formula", "GRADE ~ GPA", "--newdata", "/nonexistent/new.csv"],
      "error: Cannot read the --newdata file '/nonexistent/new.csv'"),

@@ -4,18 +4,29 @@ Formulas are parsed and materialized by formulaic, so coefficient names follow i
 conventions (``Intercept``, ``C(group)[T.b]``, ``np.log(x)``). Rows with a missing value in
 any used column are dropped and counted; every other problem with the data is an error that
 names the column.
+
+What each kind of column means (numbers, booleans as 0 / 1, ``object`` numbers as numbers,
+text and categories as categoricals; mixed, complex, date and duration columns refused) is
+decided in :mod:`fisherkit.models.columns`, before formulaic sees the data. formulaic's own
+errors (a syntax error, a factor it cannot evaluate) are reported as
+:class:`~fisherkit.exceptions.SpecificationError` naming the formula.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from formulaic import Formula, model_matrix
+from formulaic import Formula, SimpleFormula, model_matrix
+from formulaic.errors import FormulaicError
 
 from ..exceptions import DataError, SpecificationError
-from ..validation import MISSING, check_choice
+from ..validation import MISSING, check_choice, spoken_list
+from .columns import categorical_only, check_unique_label, numeric_option, prepare_columns
 from .family import Family
 from .weights import check_weight_type, check_weights, model_weights
 
@@ -72,6 +83,7 @@ def _as_column(value, data: pd.DataFrame, what: str) -> pd.Series:
     if isinstance(value, str):
         if value not in data.columns:
             raise DataError(f"The {what} column {value!r} is not in the data.")
+        check_unique_label(data, value, f"{what} column {value!r}")
         return data[value]
     if isinstance(value, pd.Series) and not value.index.equals(data.index):
         # a Series is matched to the rows by its labels, never by position
@@ -84,6 +96,9 @@ def _as_column(value, data: pd.DataFrame, what: str) -> pd.Series:
                 "the data's row order.")
         value = value.reindex(data.index)
     arr = np.asarray(value)
+    if arr.ndim > 1:
+        raise DataError(f"The {what} must be one value per row (a column name or a 1-D array); "
+                        f"got an array of shape {arr.shape}.")
     if arr.ndim != 1 or len(arr) != len(data):
         raise DataError(
             f"The {what} has {arr.shape[0] if arr.ndim else 1} values but the data has "
@@ -120,6 +135,8 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str, summary=Non
         return
     lo, hi, proj = _design_summary(X) if summary is None else summary
     check_constant_columns(lo, hi, names, block)
+    _check_magnitude(np.maximum(np.abs(lo), np.abs(hi)), names,
+                     lambda j: f"The term {names[j]!r} of the {block!r} design")
     # equal columns have equal projections on a random vector (up to rounding in the
     # summation order); confirm candidates exactly
     order = np.argsort(proj)
@@ -131,6 +148,29 @@ def _check_design(X: np.ndarray, names: tuple[str, ...], block: str, summary=Non
                 f"The columns {names[a]!r} and {names[b]!r} of the {block!r} design are "
                 "identical; drop one."
             )
+
+
+#: beyond this size squares and products of the data overflow float64 (1.8e308) in the
+#: log-likelihood, its start values and its information
+LARGEST = 1e150
+
+
+def _check_magnitude(largest: np.ndarray, names, what) -> None:
+    """Refuse values too large for the arithmetic of a fit; ``what(j)`` names the j-th."""
+    too_large = np.flatnonzero(largest > LARGEST)
+    if len(too_large):
+        j = int(too_large[0])
+        raise DataError(f"{what(j)} holds values as large as {largest[j]:.3g}, beyond the "
+                        f"{LARGEST:.0e} that floating-point arithmetic in a fit can square; "
+                        "rescale it (measure it in larger units).")
+
+
+def _check_outcome_size(y: np.ndarray, lhs: str, index: pd.Index) -> None:
+    """Refuse an outcome too large for the arithmetic of a fit, naming its largest row."""
+    if len(y):
+        j = int(np.argmax(np.abs(y)))
+        _check_magnitude(np.abs(y[j:j + 1]), [lhs],
+                         lambda _: f"The outcome {lhs!r} (at row {index[j]!r})")
 
 
 def check_constant_columns(lo: np.ndarray, hi: np.ndarray, names, block: str) -> None:
@@ -146,11 +186,13 @@ def check_constant_columns(lo: np.ndarray, hi: np.ndarray, names, block: str) ->
         )
 
 
-def check_enough_rows(n: int, n_params: int) -> None:
+def check_enough_rows(n: int, n_params: int, n_dropped: int = 0) -> None:
     """Refuse a model with no more usable rows than parameters."""
     if n <= n_params:
-        raise DataError(f"{n} usable rows for at least {n_params} parameters; the model needs more "
-                        "rows than parameters.")
+        dropped = (f" ({n_dropped} row(s) with a missing value were dropped)" if n_dropped
+                   else "")
+        raise DataError(f"{n} usable rows for at least {n_params} parameters{dropped}; the model "
+                        "needs more rows than parameters.")
 
 
 def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
@@ -224,6 +266,22 @@ def _is_plain_numeric(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
+def _formulaic_errors(build):
+    """formulaic's own errors (syntax, a factor it cannot evaluate) as a SpecificationError
+    naming the formula, in place of formulaic's exception classes."""
+    @functools.wraps(build)
+    def wrapper(formula, *args, **kwargs):
+        try:
+            return build(formula, *args, **kwargs)
+        except FormulaicError as exc:
+            # formulaic marks the place of a syntax error with terminal colour codes
+            text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).replace("⧛", ">>").replace("⧚", "<<")
+            text = " ".join(text.split())
+            raise SpecificationError(f"The formula {formula!r} cannot be used: {text}") from None
+    return wrapper
+
+
+@_formulaic_errors
 def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
                missing: str = "drop", cluster=None, weights=None, weight_type=None,
                check_design: bool = True, **aux_columns) -> ModelData:
@@ -265,7 +323,8 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     check_choice("missing", missing, MISSING)
     weight_type = check_weight_type(weights, weight_type)
     lhs, main, rhs_of = _split_formula(formula, family)
-    used = _used_columns([lhs, *rhs_of.values()], data)
+    used = _used_columns([lhs, *rhs_of.values()], data, formula)
+    data = prepare_columns(data, used, categorical_only([lhs, *rhs_of.values()]))
     offset_of = _offset_sources(family, main, offset)
     extras = _extra_columns(family, data, aux_columns,
                             {_offset_key(k, main): v for k, v in offset_of.items()}, cluster)
@@ -288,6 +347,9 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     if "weights" in extras:
         # a row of weight zero is no observation at all
         na = na | (extras["weights"].to_numpy() == 0)
+    if check_design:
+        _check_rows_left(data, na, {**{name: data[name] for name in used},
+                                    **{f"{key}=": col for key, col in extras.items()}})
     if na.any():
         frame = data.loc[~na, used]
         extras = {k: v[~na] for k, v in extras.items()}
@@ -297,24 +359,27 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
         raise DataError(f"The column {name!r} holds infinite values, first at row "
                         f"{data.index[np.argmax(bad)]!r}; remove or recode them.")
     y, levels = _outcome(lhs, frame, family)
-    designs, names, specs = {}, {}, {}
+    designs, names, specs, summaries = {}, {}, {}, {}
     for key, part in rhs_of.items():
         built = plain[key] or _formulaic_design(part, frame, family.drop_intercept and key == main,
                                                 key)
-        X, cols, spec, summary = built
-        if check_design:
-            _check_design(X, cols, key, summary)
-        designs[key], specs[key] = X, spec
-        names[key] = cols if key == main else tuple(f"{key}:{c}" for c in cols)
-
+        designs[key], names[key], specs[key], summaries[key] = built
+    n_params = sum(X.shape[1] for X in designs.values()) + len(family.params) - len(rhs_of)
+    _check_some_parameter(formula, family, n_params)
     n = len(frame)
+    if check_design:
+        # too few rows make every column look constant: say so first
+        check_enough_rows(n, n_params, int(na.sum()))
+        for key in rhs_of:
+            _check_design(designs[key], names[key], key, summaries[key])
+    names = {key: cols if key == main else tuple(f"{key}:{c}" for c in cols)
+             for key, cols in names.items()}
+
     aux = {k: extras[k].to_numpy(dtype=float) for k in family.aux if k in extras}
     for key, make in family.default_aux.items():
         aux.setdefault(key, make(n))
     family.check_support(y, aux, lhs)
-    n_params = sum(X.shape[1] for X in designs.values()) + len(family.params) - len(rhs_of)
-    if check_design:
-        check_enough_rows(n, n_params)
+    _check_outcome_size(y, lhs, frame.index)
     offsets = {k: extras[_offset_key(k, main)].to_numpy(dtype=float) if k in offset_of else None
                for k in rhs_of}
     clusters = extras["cluster"].to_numpy() if "cluster" in extras else None
@@ -346,12 +411,35 @@ def _offset_key(key: str, main: str | None) -> str:
     return "offset" if key == main else f"{key} offset"
 
 
+def _check_rows_left(data: pd.DataFrame, na: np.ndarray, columns: dict) -> None:
+    """Refuse data with no rows, or with none left once the incomplete rows are dropped
+    (``columns`` are the used columns and options by name)."""
+    if len(data) == 0:
+        raise DataError("The data have no rows; nothing to fit.")
+    if na.all():
+        gaps = [name for name, col in columns.items() if col.isna().any()]
+        where = f" in {spoken_list(gaps)}" if gaps else " in a used column"
+        raise DataError(f"All {len(data)} rows have a missing value{where}; nothing is left "
+                        "to fit.")
+
+
+def _check_some_parameter(formula: str, family: Family, n_params: int) -> None:
+    """Refuse a model with nothing to estimate (``y ~ 0`` for a family without scalars)."""
+    if n_params == 0:
+        raise SpecificationError(f"The formula {formula!r} leaves the {family.name} model with "
+                                 "no parameter to estimate; keep the intercept (drop the '0' or "
+                                 "'- 1') or add terms.")
+
+
 def _split_formula(formula: str, family: Family):
     """The outcome expression, the predictor taking the formula's right-hand side, and the
     right-hand side of every predictor (its own formula, or an intercept alone)."""
     if not isinstance(formula, str) or "~" not in formula:
         raise SpecificationError(f"The formula must read 'outcome ~ terms'; got {formula!r}.")
     lhs, rhs = (part.strip() for part in formula.split("~", 1))
+    if "~" in rhs:
+        raise SpecificationError(f"The formula {formula!r} has more than one '~'; write it as "
+                                 "'outcome ~ terms'.")
     if not lhs:
         raise SpecificationError(f"The formula {formula!r} has no outcome; write it as "
                                  "'outcome ~ terms'.")
@@ -362,14 +450,21 @@ def _split_formula(formula: str, family: Family):
     return lhs, main, rhs_of
 
 
-def _used_columns(parts: list[str], data: pd.DataFrame) -> list[str]:
+def _used_columns(parts: list[str], data: pd.DataFrame, formula: str) -> list[str]:
     """The data columns the formula parts use, each once, in order of first use."""
     used: list[str] = []
     for part in parts:
-        for var in sorted(Formula(part if part else "1").required_variables, key=str):
+        parsed = Formula(part if part else "1")
+        if not isinstance(parsed, SimpleFormula):
+            raise SpecificationError(f"The formula {formula!r} has a '|' that splits its terms "
+                                     "into several formulas; write one 'outcome ~ terms'.")
+        for var in sorted(parsed.required_variables, key=str):
             name = str(var)
             if name not in data.columns:
-                raise DataError(f"The formula uses {name!r}, which is not a column of the data.")
+                close = difflib.get_close_matches(name, [str(c) for c in data.columns], n=3)
+                hint = f"; did you mean {spoken_list(close)}?" if close else "."
+                raise DataError(f"The formula {formula!r} uses {name!r}, which is not a column "
+                                f"of the data (nor a function formulaic knows){hint}")
             used.append(name)
     return list(dict.fromkeys(used))
 
@@ -381,7 +476,7 @@ def _extra_columns(family: Family, data: pd.DataFrame, aux_columns: dict, offset
     extras = {}
     for key in family.aux:
         if aux_columns.get(key) is not None:
-            extras[key] = _as_column(aux_columns.pop(key), data, key)
+            extras[key] = _numeric_extra(aux_columns.pop(key), data, key)
         elif key not in family.default_aux:
             raise SpecificationError(f"The {family.name} family needs '{key}=' (a column or array).")
     unknown = sorted(k for k, v in aux_columns.items() if v is not None)
@@ -391,10 +486,16 @@ def _extra_columns(family: Family, data: pd.DataFrame, aux_columns: dict, offset
         raise SpecificationError(f"The {family.name} family does not take {unknown}: {takes}, "
                                  "and fk.fit has no such option.")
     for key, source in offsets.items():
-        extras[key] = _as_column(source, data, key)
+        extras[key] = _numeric_extra(source, data, key)
     if cluster is not None:
         extras["cluster"] = _as_column(cluster, data, "cluster")
     return extras
+
+
+def _numeric_extra(value, data: pd.DataFrame, key: str) -> pd.Series:
+    """An option carrying a number per row (``offset=``, ``trials=``, ``event=``)."""
+    return numeric_option(_as_column(value, data, key), key,
+                          value if isinstance(value, str) else None)
 
 
 def _incomplete_rows(data, used, lhs, rhs_of, plain, extras):
