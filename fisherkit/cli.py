@@ -22,7 +22,7 @@ __all__ = ["main"]
 
 
 #: the options of ``fit`` and ``predict`` passed to :func:`fisherkit.fit` by name
-FIT_OPTIONS = ("link", "offset", "trials", "event", "cluster")
+FIT_OPTIONS = ("link", "offset", "trials", "event", "cluster", "weights", "weight_type")
 
 
 def _model_arguments(command: argparse.ArgumentParser) -> None:
@@ -33,12 +33,16 @@ def _model_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--formula", required=True, help="'outcome ~ terms'")
     command.add_argument("--family", default="normal")
     command.add_argument("--link")
-    command.add_argument("--cov", default="observed")
+    command.add_argument("--cov", help="observed (default), expected, opg, sandwich, HC0, "
+                         "HC1, robust or cluster; robust by default with probability weights")
     command.add_argument("--method", default="newton")
     command.add_argument("--offset", help="column added to the linear predictor")
     command.add_argument("--trials", help="column of binomial trials")
     command.add_argument("--event", help="column: 1 event observed, 0 right-censored")
     command.add_argument("--cluster", help="column of cluster labels")
+    command.add_argument("--weights", help="column of observation weights (needs --weight-type)")
+    command.add_argument("--weight-type", dest="weight_type",
+                         help="frequency, analytic or probability (Stata's f-, a- and pweights)")
     command.add_argument("--alpha", type=float, default=0.05,
                          help="intervals are 1 - alpha two-sided (default 0.05)")
 
@@ -224,14 +228,17 @@ def main(argv: list[str] | None = None) -> int:
             frame = datasets.load(name)
             print(f"{name:12s} {len(frame):6d} rows  {', '.join(frame.columns)}")
         return 0
-    if args.command == "compare":
-        return _compare(args)
-    if args.command == "predict":
-        try:
-            return _predict(args)
-        except (DataError, SpecificationError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+    command = {"compare": _compare, "predict": _predict, "fit": _summary}[args.command]
+    try:
+        return command(args)
+    except (DataError, SpecificationError) as exc:
+        # a mistake in the command line or the data: one line, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _summary(args) -> int:
+    """Fit and print the header and the table of estimates."""
     data = _load(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FisherkitWarning)

@@ -45,9 +45,28 @@ def test_datasets_lists_every_name(capsys):
         assert name in out
 
 
-def test_unknown_family_is_an_error():
-    with pytest.raises(fk.SpecificationError, match="Unknown family 'logitt'"):
-        main(["fit", "--dataset", "spector", "--formula", "GRADE ~ GPA", "--family", "logitt"])
+def test_fit_errors_are_one_line_and_exit_2(capsys):
+    code = main(["fit", "--dataset", "spector", "--formula", "GRADE ~ GPA", "--family", "logitt"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: Unknown family 'logitt'") and err.count("\n") == 1
+    assert main(["compare", "--dataset", "spector", "--formula", "GRADE ~ nope"]) == 2
+    assert "error: The formula 'GRADE ~ nope' uses 'nope'" in capsys.readouterr().err
+
+
+def test_fit_with_weights_prints_the_weighted_fit(tmp_path, capsys):
+    df = fk.datasets.load("spector").assign(w=[1, 2, 3, 1] * 8)
+    path = tmp_path / "spector.csv"
+    df.to_csv(path, index=False)
+    assert main(["fit", "--csv", str(path), "--formula", "GRADE ~ GPA", "--family", "logit",
+                 "--weights", "w", "--weight-type", "probability"]) == 0
+    out = capsys.readouterr().out
+    res = fk.fit("GRADE ~ GPA", df, "logit", weights="w", weight_type="probability")
+    assert "cov: robust" in out and f"n_obs: {res.n_obs}" in out
+    assert f"{res.se['GPA']:.6g}" in out
+    assert main(["fit", "--csv", str(path), "--formula", "GRADE ~ GPA", "--family", "logit",
+                 "--weights", "w"]) == 2
+    assert "weights= needs weight_type=" in capsys.readouterr().err
 
 
 def test_predict_writes_the_predictions_of_the_python_api(capsys):
