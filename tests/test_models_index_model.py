@@ -370,3 +370,29 @@ def test_a_column_named_like_a_family_parameter_is_refused():
     X = np.column_stack([np.ones(20), df["x"]])
     np.testing.assert_allclose(res.params[["Intercept", "x"]].to_numpy(),
                                np.linalg.lstsq(X, df["y"], rcond=None)[0], rtol=1e-8)
+
+
+def _summed_normal(y, mu, sigma):
+    return anp.sum(-0.5 * ((y - mu) / sigma) ** 2 - anp.log(sigma))
+
+
+def _first_rows_normal(y, mu, sigma):
+    return (-0.5 * ((y - mu) / sigma) ** 2 - anp.log(sigma))[:10]
+
+
+def _two_columns_normal(y, mu, sigma):
+    v = -0.5 * ((y - mu) / sigma) ** 2 - anp.log(sigma)
+    return anp.stack([v, v], axis=1)
+
+
+@pytest.mark.parametrize("logpdf, shape", [(_summed_normal, r"\(\)"),
+                                           (_first_rows_normal, r"\(10,\)"),
+                                           (_two_columns_normal, r"\(50, 2\)")])
+def test_a_log_density_not_giving_one_value_per_row_is_refused(logpdf, shape):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"y": rng.normal(size=50), "x": rng.normal(size=50)})
+    family = fk.Family(logpdf, mu=fk.Predictor(), sigma=fk.Scalar("positive"))
+    with pytest.raises(fk.SpecificationError, match=rf"must return one value per observation, "
+                                                    rf"an array of shape \(50,\) here; it "
+                                                    rf"returned shape {shape}"):
+        fk.fit("y ~ x", df, family)

@@ -319,3 +319,14 @@ def test_float_matrices_of_a_dict_are_kept_column_major_with_the_same_fit():
     ref = sm.Logit(y, X).fit(disp=0, tol=1e-12)
     np.testing.assert_allclose(res.params.to_numpy(), ref.params, rtol=1e-8)
     np.testing.assert_allclose(res.se.to_numpy(), ref.bse, rtol=1e-8)
+
+
+def _first_rows(p, d):
+    return (-(d["y"] - p["m"]) ** 2)[:10]
+
+
+def test_a_likelihood_of_a_dataframe_must_give_one_value_per_complete_row():
+    df = pd.DataFrame({"y": np.arange(50.0)})
+    with pytest.raises(fk.SpecificationError, match="returned 10 log-likelihoods for the 50 "
+                                                    "rows of its data"):
+        fk.Likelihood(_first_rows, df, params={"m": 0.0})

@@ -254,14 +254,26 @@ class Model:
         """
         y = self.data.y if y is None else y
         aux = self.data.aux if rows is None else {k: v[rows] for k, v in self.data.aux.items()}
-        values = self.family.loglik_obs(y, self._block_values(None, E), aux)
+        values = self._checked(self.family.loglik_obs(y, self._block_values(None, E), aux),
+                               E.shape[0])
         w = self.data.weights if weighted else None
         return values if w is None else values * (w if rows is None else w[rows])
 
     def loglik_obs(self, theta) -> np.ndarray:
         """Per-observation (weighted) log-likelihood of ``theta`` (autograd-traceable)."""
-        values = self.family.loglik_obs(self.data.y, self._block_values(theta), self.data.aux)
+        values = self._checked(self.family.loglik_obs(self.data.y, self._block_values(theta),
+                                                      self.data.aux), self.n_rows)
         return values if self.data.weights is None else values * self.data.weights
+
+    def _checked(self, values, n: int):
+        """Refuse a log-density that does not give one value per row: summed over the
+        wrong rows, the fit would look right and be wrong."""
+        if anp.shape(values) != (n,):
+            raise SpecificationError(
+                f"The log-density of the {self.family.name} family must return one value per "
+                f"observation, an array of shape ({n},) here; it returned shape "
+                f"{anp.shape(values)} (a sum, or a slice of the rows?).")
+        return values
 
     def loglik(self, theta) -> float:
         """Total log-likelihood; ``-inf`` where ``theta`` is outside the model's domain."""

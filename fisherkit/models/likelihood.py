@@ -244,6 +244,11 @@ class Likelihood:
             raise SpecificationError(
                 f"The function {self.name!r} must return one log-likelihood per observation "
                 f"(a non-empty vector); got shape {values.shape}.")
+        if self.data.index is not None and values.size != len(self.data.index):
+            # the DataFrame's complete rows are the observations
+            raise SpecificationError(
+                f"The function {self.name!r} returned {values.size} log-likelihoods for the "
+                f"{len(self.data.index)} rows of its data; it must return one per row.")
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
             raise SpecificationError(
