@@ -168,16 +168,20 @@ class Ordinal(BuiltinFamily):
         y, E, _ = fitted
         with np.errstate(all="ignore"):
             p = np.asarray(self.probabilities(E), dtype=float)[np.arange(len(y)), y.astype(int)]
-        n_sep = int(np.count_nonzero(p > 1.0 - 1e-8))
-        if n_sep:
+        fitted_right = p > 1.0 - 1e-8
+        # a few rows far out in the covariates may be fitted that well in any model; a
+        # category all of whose rows are is perfectly predicted, and only separation does that
+        perfect = [k for k in range(E.shape[1]) if fitted_right[y == k].all()]
+        if perfect:
+            levels = [str(model.data.levels[k]) for k in perfect]
             coefficients = list(model.names[:len(model.names) - (E.shape[1] - 1)])
             found.append(Finding(
                 "separation", SeparationWarning,
-                f"{n_sep} observations of the ordinal fit are fitted with probability within "
-                "1e-8 of their observed category: an outcome category is perfectly predicted "
-                f"by the covariates (separation), so the coefficients {coefficients} and the "
-                "cut points run off to infinity; their estimates and standard errors are not "
-                "meaningful."))
+                f"Every observation of the outcome categor{'y' if len(perfect) == 1 else 'ies'} "
+                f"{levels} is fitted with probability within 1e-8 of it: the category is "
+                "perfectly predicted by the covariates (separation), so the coefficients "
+                f"{coefficients} and the cut points run off to infinity; their estimates and "
+                "standard errors are not meaningful."))
         return found
 
     def _cdf(self, E):
