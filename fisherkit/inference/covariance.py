@@ -28,7 +28,7 @@ from ..exceptions import SingularInformationWarning, SpecificationError, user_st
 from ..models.protocol import LikelihoodModel
 
 __all__ = ["COV_TYPES", "INFORMATION_COVS", "Covariance", "InformationCache", "as_frame",
-           "carry_cov", "describe_direction", "invert_information"]
+           "carry_cov", "describe_direction", "invert_information", "few_clusters"]
 
 #: covariances that are the inverse of one information matrix: "observed" (minus the
 #: Hessian), "expected" (its expectation under the fitted model) and "opg" (the outer
@@ -132,6 +132,31 @@ def invert_information(info: np.ndarray, names, *, rtol: float = RTOL, warn: boo
                 + "; ".join(problems) + ".",
                 SingularInformationWarning, stacklevel=user_stacklevel())
     return cov, problems
+
+
+def few_clusters(n_clusters: int, names) -> str | None:
+    """Why a cluster-robust covariance from ``n_clusters`` clusters cannot be trusted for
+    parameters ``names``, or None when there are at least as many clusters as parameters.
+
+    Its meat is a sum of one outer product of summed scores per cluster, of rank at most
+    ``G``: with fewer clusters than parameters the covariance is singular, some combinations
+    of the parameters getting zero variance (Cameron and Miller, 2015, sec. VI).
+
+    Examples
+    --------
+    >>> few_clusters(5, ["a", "b"]) is None
+    True
+    >>> few_clusters(2, ["a", "b", "c"])[:40]
+    'The cluster-robust covariance has 2 clus'
+    """
+    p = len(names)
+    if n_clusters >= p:
+        return None
+    return (f"The cluster-robust covariance has {n_clusters} clusters for {p} parameters "
+            f"({', '.join(names)}): its meat has rank at most {n_clusters} < {p}, so the "
+            f"covariance is singular (some combinations of the parameters get zero variance) "
+            "and its standard errors and Wald tests are not reliable; use more clusters, "
+            "fewer parameters, or another covariance.")
 
 
 def as_frame(matrix: np.ndarray, names) -> pd.DataFrame:
@@ -299,8 +324,30 @@ class Covariance:
         else:
             bread, problems = invert_information(self.information.observed(), names)
             meat, factor = self.meat()
+            self._warn_few_clusters()
             cov = factor * bread @ meat @ bread
         return cov, tuple(problems)
+
+    @cached_property
+    def _few_clusters(self) -> str | None:
+        if self.kind != "cluster":
+            return None
+        return few_clusters(len(pd.unique(np.asarray(self.cluster))), self.model.names)
+
+    def _warn_few_clusters(self) -> None:
+        if self._few_clusters is not None:
+            warnings.warn(self._few_clusters, SingularInformationWarning,
+                          stacklevel=user_stacklevel())
+
+    @property
+    def flags(self) -> frozenset:
+        """What the covariance ran into, for ``res.flags``: ``"singular_information"``
+        where the inversion failed, ``"few_clusters"`` where a cluster-robust covariance
+        has fewer clusters than parameters."""
+        flags = {"singular_information"} if self.problems else set()
+        if self._few_clusters is not None:
+            flags.add("few_clusters")
+        return frozenset(flags)
 
     @property
     def working(self) -> np.ndarray:
