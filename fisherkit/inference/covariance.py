@@ -134,29 +134,35 @@ def invert_information(info: np.ndarray, names, *, rtol: float = RTOL, warn: boo
     return cov, problems
 
 
-def few_clusters(n_clusters: int, names) -> str | None:
-    """Why a cluster-robust covariance from ``n_clusters`` clusters cannot be trusted for
-    parameters ``names``, or None when there are at least as many clusters as parameters.
+def few_clusters(meat: np.ndarray, names) -> str | None:
+    """Why a cluster-robust covariance with this ``meat`` cannot be trusted for parameters
+    ``names``, or None when the meat has full rank.
 
-    Its meat is a sum of one outer product of summed scores per cluster, of rank at most
-    ``G``: with fewer clusters than parameters the covariance is singular, some combinations
-    of the parameters getting zero variance (Cameron and Miller, 2015, sec. VI).
+    The meat is a sum of one outer product of summed scores per cluster, and those sums
+    add up to the total score, zero at the estimate: ``G`` clusters give it rank at most
+    ``G - 1``. With no more clusters than parameters the covariance is singular, some
+    combinations of the parameters getting zero variance (Cameron and Miller, 2015,
+    *Journal of Human Resources* 50, sec. VI).
 
     Examples
     --------
-    >>> few_clusters(5, ["a", "b"]) is None
+    >>> few_clusters(np.eye(2), ["a", "b"]) is None
     True
-    >>> few_clusters(2, ["a", "b", "c"])[:40]
-    'The cluster-robust covariance has 2 clus'
+    >>> few_clusters(np.ones((2, 2)), ["a", "b"])[:48]
+    'The cluster-robust covariance has a meat of rank'
     """
     p = len(names)
-    if n_clusters >= p:
+    d = np.sqrt(np.maximum(np.diag(meat), 0.0))
+    scaled = meat / np.outer(np.where(d > 0, d, 1.0), np.where(d > 0, d, 1.0))
+    lam = np.linalg.eigvalsh(0.5 * (scaled + scaled.T))
+    rank = int(np.sum(lam > 1e-10 * max(np.max(lam), np.finfo(float).tiny)))
+    if rank >= p:
         return None
-    return (f"The cluster-robust covariance has {n_clusters} clusters for {p} parameters "
-            f"({', '.join(names)}): its meat has rank at most {n_clusters} < {p}, so the "
-            f"covariance is singular (some combinations of the parameters get zero variance) "
-            "and its standard errors and Wald tests are not reliable; use more clusters, "
-            "fewer parameters, or another covariance.")
+    return (f"The cluster-robust covariance has a meat of rank {rank} for {p} parameters "
+            f"({', '.join(names)}): G clusters give it rank at most G - 1, so with no more "
+            "clusters than parameters the covariance is singular (some combinations of the "
+            "parameters get zero variance) and its standard errors and Wald tests are not "
+            "reliable; use more clusters, fewer parameters, or another covariance.")
 
 
 def as_frame(matrix: np.ndarray, names) -> pd.DataFrame:
@@ -297,6 +303,7 @@ class Covariance:
                                          f"{model.n_obs} observations used in the fit.")
         self.model, self.theta, self.kind, self.cluster = model, theta, kind, cluster
         self.expected_options = dict(expected_options or {})
+        self._meat_problem = None  # a cluster meat without full rank, once inverted
         self.information = InformationCache(model, theta) if information is None else information
 
     def meat(self) -> tuple[np.ndarray, float]:
@@ -324,19 +331,15 @@ class Covariance:
         else:
             bread, problems = invert_information(self.information.observed(), names)
             meat, factor = self.meat()
-            self._warn_few_clusters()
+            self._check_meat(meat)
             cov = factor * bread @ meat @ bread
         return cov, tuple(problems)
 
-    @cached_property
-    def _few_clusters(self) -> str | None:
-        if self.kind != "cluster":
-            return None
-        return few_clusters(len(pd.unique(np.asarray(self.cluster))), self.model.names)
-
-    def _warn_few_clusters(self) -> None:
-        if self._few_clusters is not None:
-            warnings.warn(self._few_clusters, SingularInformationWarning,
+    def _check_meat(self, meat: np.ndarray) -> None:
+        # kept for the flags; the inversion that finds it runs once (cached)
+        self._meat_problem = few_clusters(meat, self.model.names) if self.kind == "cluster" else None
+        if self._meat_problem is not None:
+            warnings.warn(self._meat_problem, SingularInformationWarning,
                           stacklevel=user_stacklevel())
 
     @property
@@ -345,7 +348,7 @@ class Covariance:
         where the inversion failed, ``"few_clusters"`` where a cluster-robust covariance
         has fewer clusters than parameters."""
         flags = {"singular_information"} if self.problems else set()
-        if self._few_clusters is not None:
+        if self._meat_problem is not None:
             flags.add("few_clusters")
         return frozenset(flags)
 
