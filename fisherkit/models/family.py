@@ -169,6 +169,12 @@ class Family:
         """Closed-form ``E[-d2 l / d eta d eta']`` per observation (``n x K x K``), or None."""
         return None
 
+    def exact_weights(self, E, aux):
+        """The exact ``E[-d2 l / d eta d eta']`` per observation by a series or integral the
+        family knows in place of summing over the support term by term (NB2's dispersion),
+        or None to sum."""
+        return None
+
     def outcome_support(self, data):
         """``"counts"``, a tuple of the outcome's possible values, or None (continuous)."""
         return self.support

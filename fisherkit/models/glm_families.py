@@ -10,6 +10,7 @@ from scipy import special
 
 from ..exceptions import BoundaryWarning, DataError
 from . import divergence as kl
+from .nb2_expected import log_alpha_information
 from .builtin_family import (BuiltinFamily, PositiveOutcome, bad_rows, eta_weights,
                              fitted_rows_in_memory, require_support)
 from .protocol import Finding
@@ -244,7 +245,15 @@ class Poisson(Count):
 
 
 class NegativeBinomial(Count):
-    # NB2's alpha has no closed-form expected information: it is summed over the support
+    def exact_weights(self, E, aux):
+        """NB2's alpha has no closed-form expected information; it is an integral per row
+        (:mod:`fisherkit.models.nb2_expected`), whose cost does not grow with the counts.
+        The mean's weight is the GLM one, and the cross term is zero (the score in the
+        mean is ``(y - mu)`` times a function of the parameters)."""
+        alpha = np.exp(E[:, 1])
+        mu = np.asarray(self.link.inverse(E[:, 0]), dtype=float)
+        mean_part = self._glm_weight(E[:, 0], lambda m: m + np.exp(E[:, 1]) * m * m)
+        return eta_weights(mean_part, log_alpha_information(mu, alpha))
 
     def draw(self, rng, E, aux):
         mu = np.asarray(self.link.inverse(E[:, 0]))
