@@ -149,6 +149,7 @@ class StudentT(BuiltinFamily):
 
 class Ordinal(BuiltinFamily):
     drop_intercept = True
+    orders_outcome = True
     no_mean = "an ordinal outcome has no mean response on the link scale"
     mean_is_inverse_link = False
     residual_kinds = ()
