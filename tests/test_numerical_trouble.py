@@ -164,6 +164,20 @@ def test_nb2_expected_information_at_large_counts_is_quick_and_right():
                                np.sum(pmf * score**2, axis=0), rtol=1e-10)
 
 
+def poisson_counts(y, rate):
+    return y * anp.log(rate) - rate - special.gammaln(y + 1.0)
+
+
+def test_a_count_summation_that_cannot_finish_is_refused_naming_max_terms():
+    rng = np.random.default_rng(13)
+    df = pd.DataFrame({"y": rng.poisson(500.0, size=30).astype(float)})
+    family = fk.Family(poisson_counts, support="counts", rate=fk.Predictor(link="log"))
+    res = fk.fit("y ~ 1", df, family)
+    with pytest.raises(fk.SpecificationError, match="up to 49 left mass 1 > tail=1e-12 .*"
+                                                    "max_terms.*monte_carlo"):
+        res.with_cov("expected", max_terms=50).se
+
+
 def test_profile_of_collinear_columns_is_refused_at_once(x):
     df = pd.DataFrame({"x": x, "x2": 2 * x, "y": np.random.default_rng(11).poisson(2.0, len(x))})
     res = fit_quietly("y ~ x + x2", df, "poisson")

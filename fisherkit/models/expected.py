@@ -70,8 +70,11 @@ def _exact(model, E: np.ndarray, support, tail: float, max_terms: int):
             E_active = E[active]
     left = float(max(0.0, 1.0 - np.min(mass)))
     if counts and left > tail:
-        raise FloatingPointError(f"Summing the outcome up to {last} left mass {left:.3g} > {tail:g} "
-                                 "out; raise max_terms.")
+        raise SpecificationError(
+            f"Summing the outcome of the {model.family.name} family up to {last} left mass "
+            f"{left:.3g} > tail={tail:g} out, so the exact expected information is not "
+            "reached; raise max_terms (res.with_cov('expected', max_terms=...)) or use "
+            "method='monte_carlo'.")
     return model.assemble(acc), left
 
 
