@@ -4,6 +4,7 @@ from . import datasets, optimize, plotting
 from .autodiff import derivatives
 from .compare import compare
 from .exceptions import (
+    BoundaryWarning,
     ConvergenceWarning,
     DataError,
     FisherkitWarning,
@@ -60,6 +61,7 @@ __all__ = [
     "SingularInformationWarning",
     "SeparationWarning",
     "SaddlePointWarning",
+    "BoundaryWarning",
     "DataError",
     "SpecificationError",
     "__version__",

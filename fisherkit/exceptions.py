@@ -16,6 +16,7 @@ __all__ = [
     "SingularInformationWarning",
     "SeparationWarning",
     "SaddlePointWarning",
+    "BoundaryWarning",
     "DataError",
     "SpecificationError",
 ]
@@ -39,6 +40,12 @@ class SeparationWarning(FisherkitWarning):
 
 class SaddlePointWarning(FisherkitWarning):
     """The stationary point reached is not a maximum of the log-likelihood."""
+
+
+class BoundaryWarning(FisherkitWarning):
+    """An estimate heads to the edge of the parameter space (a coefficient to minus
+    infinity, a shape or degrees of freedom to infinity): the likelihood has no interior
+    maximum in that direction, and its standard errors are not meaningful."""
 
 
 class DataError(ValueError):

@@ -7,7 +7,7 @@ one set of checks when it ends (convergence, the model's own, a maximum), one re
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -17,6 +17,7 @@ from .autodiff.derivatives import classify_stationary_point
 from .building import build_model
 from .exceptions import (
     ConvergenceWarning,
+    DataError,
     SaddlePointWarning,
     SpecificationError,
     user_stacklevel,
@@ -26,10 +27,16 @@ from .models.likelihood import Likelihood
 from .models.protocol import Finding, LikelihoodModel
 from .models.weights import refuse_model_based
 from .optimize import Optimizer, resolve_optimizer
+from .optimize.directions import newton_direction
 from .optimize.progress import split_callback, with_progress
 from .results import COV_TYPES, FitResult
 
 __all__ = ["fit", "fit_likelihood", "fit_model", "build_model", "FitSettings"]
+
+#: the Newton decrement ``g' (-H)^-1 g`` a fit may end with and still count as converged:
+#: its square root is how many standard errors (in the worst direction) the estimate lies
+#: from the maximum of the local quadratic, here a hundredth of one
+FINAL_DECREMENT = 1e-4
 
 
 def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
@@ -236,15 +243,25 @@ class FitSettings:
         refuse_model_based(cov, model.weight_type)
         method = self.optimizer.name
         model.prefetch(self.optimizer.pieces)
-        opt = self.optimizer.run(model, theta0, maxiter=self.maxiter, tol=self.tol,
-                                 callback=self.callback)
+        try:
+            opt = self.optimizer.run(model, theta0, maxiter=self.maxiter, tol=self.tol,
+                                     callback=self.callback)
+        except FloatingPointError:
+            refuse_nonfinite_start(model, theta0, given=start is not None)
+            raise
+        hessian = opt.hessian
+        if opt.converged and hessian is None:
+            # every method's claim of convergence is judged on the same footing, the
+            # Newton decrement; the Hessian also serves the default standard errors
+            hessian = model.hessian(opt.theta)
+        opt = _judge_convergence(model, opt, hessian, self.tol)
         flags = set()
-        for finding in _findings(model, opt, method):
+        for finding in _findings(model, opt, method, hessian):
             flags.add(finding.flag)
             warnings.warn(finding.message, finding.category, stacklevel=user_stacklevel())
         result = FitResult(model, opt.theta, optimize_result=opt, method=method,
                            formula=model.label if formula is None else formula,
-                           cov_type=cov, flags=flags, hessian=opt.hessian)
+                           cov_type=cov, flags=flags, hessian=hessian)
         _ = result.flags  # an information that cannot be inverted warns here, at the fit
         return result
 
@@ -266,7 +283,76 @@ def _check_start(start, model: LikelihoodModel) -> np.ndarray:
     return values.astype(float)
 
 
-def _findings(model: LikelihoodModel, opt, method: str) -> list[Finding]:
+def _judge_convergence(model: LikelihoodModel, opt, hessian, tol: float):
+    """The optimizer's outcome, its convergence withdrawn where the Newton decrement at the
+    end is not small (a quasi-Newton line search that gave up at its first iterate reports
+    success with the gradient as large as at the start)."""
+    if not opt.converged or hessian is None or opt.score is None:
+        return opt
+    score = np.asarray(opt.score, dtype=float)
+    if not (np.all(np.isfinite(score)) and np.all(np.isfinite(hessian))):
+        return opt
+    direction, _ = newton_direction(score, hessian)
+    decrement = float(score @ direction)
+    if decrement <= max(FINAL_DECREMENT, tol * (1.0 + abs(float(opt.loglik)))):
+        return opt
+    scaled = np.abs(score) / np.sqrt(np.maximum(np.abs(np.diag(hessian)), np.finfo(float).tiny))
+    worst = model.working_names[int(np.argmax(scaled))]
+    message = (f"it stopped with {opt.message!r}, but the gradient at its end is not small: "
+               f"the Newton decrement is {decrement:.3g}, so the estimates lie about "
+               f"{np.sqrt(decrement):.3g} standard errors from the maximum (largest scaled "
+               f"gradient in {worst}); try method='newton' or a smaller tol")
+    return replace(opt, converged=False, message=message)
+
+
+def refuse_nonfinite_start(model: LikelihoodModel, theta0: np.ndarray, *, given: bool) -> None:
+    """Refuse a fit whose log-likelihood is not finite at its starting values, naming the
+    start and, where the rows are in memory, the first rows at fault; returns quietly
+    when the log-likelihood is finite there (the error came from elsewhere).
+
+    Raises
+    ------
+    DataError
+        At the default starting values (the data are the likelier culprit).
+    SpecificationError
+        At starting values given as ``start=``.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> model = build_model("GRADE ~ GPA", fk.datasets.load("spector"), "logit")
+    >>> refuse_nonfinite_start(model, np.zeros(2), given=True) is None
+    True
+    """
+    if np.isfinite(model.loglik(theta0)):
+        return
+    starts = ", ".join(f"{n}={v:.6g}" for n, v in zip(model.working_names, theta0))
+    rows = _nonfinite_rows(model, theta0)
+    where = f" It is not finite in {rows}." if rows else ""
+    advice = ("Give other starting values with start= (working scale, in the order of "
+              "params_working), or check those rows of the data for extreme or invalid values.")
+    text = (f"The log-likelihood of the {model.label} model is not finite at the "
+            f"{'given' if given else 'default'} starting values ({starts}).{where} {advice}")
+    raise (SpecificationError if given else DataError)(text)
+
+
+def _nonfinite_rows(model, theta0) -> str | None:
+    """The first row labels where the per-row log-likelihood is not finite, for models
+    holding their rows in memory (None for the others)."""
+    try:
+        with np.errstate(all="ignore"):
+            values = np.asarray(model.loglik_obs(theta0), dtype=float)
+    except Exception:  # a model over partitions keeps no rows to point at
+        return None
+    bad = np.flatnonzero(~np.isfinite(values))
+    if not bad.size:
+        return None
+    index = getattr(model.data, "index", None)
+    labels = [index[k] if index is not None else k for k in bad[:5]]
+    return f"{bad.size} row(s), the first labelled {', '.join(repr(v) for v in labels)}"
+
+
+def _findings(model: LikelihoodModel, opt, method: str, hessian=None) -> list[Finding]:
     """What every fit checks when it ends: convergence, the model's own checks
     (separation and the like), and whether the point reached is a maximum."""
     found = []
@@ -275,8 +361,9 @@ def _findings(model: LikelihoodModel, opt, method: str) -> list[Finding]:
                              f"The {method} optimizer did not converge ({opt.message}) after "
                              f"{opt.n_iter} iterations; estimates are not reliable."))
     found += model.post_fit_checks(opt.theta)
-    if opt.hessian is not None and np.all(np.isfinite(opt.hessian)):
-        kind = classify_stationary_point(opt.hessian)
+    hessian = opt.hessian if hessian is None else hessian
+    if hessian is not None and np.all(np.isfinite(hessian)):
+        kind = classify_stationary_point(hessian)
         if kind in ("saddle", "minimum"):
             found.append(Finding("saddle", SaddlePointWarning,
                                  f"The optimizer stopped at a {kind} of the log-likelihood, not "

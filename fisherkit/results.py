@@ -44,7 +44,7 @@ class FitResult(Analyses):
         One row per iteration of the optimizer.
     flags : frozenset of str
         Numerical trouble seen: ``"not_converged"``, ``"singular_information"``,
-        ``"saddle"``, ``"separation"``.
+        ``"saddle"``, ``"separation"``, ``"boundary"``, ``"few_clusters"``.
     expected_options, expected_information
         How the expected information is computed (``method``, ``draws``, ``seed``), and
         the expected information itself with how it was obtained.
@@ -152,8 +152,7 @@ class FitResult(Analyses):
     @property
     def flags(self) -> frozenset:
         """Numerical trouble seen; reading it inverts the information (a failure warns)."""
-        singular = {"singular_information"} if self._covariance.problems else set()
-        return self._flags | singular
+        return self._flags | self._covariance.flags
 
     # ---- information and covariance (fisherkit.inference.covariance) ----------------------
 

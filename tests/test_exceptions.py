@@ -11,7 +11,7 @@ from fisherkit import exceptions
 from fisherkit.exceptions import user_stacklevel
 
 WARNINGS = ["ConvergenceWarning", "SingularInformationWarning", "SeparationWarning",
-            "SaddlePointWarning"]
+            "SaddlePointWarning", "BoundaryWarning"]
 
 
 def test_every_warning_is_a_fisherkit_warning_and_every_error_a_value_error():

@@ -29,7 +29,7 @@ from ..models.protocol import LikelihoodModel
 from ..models.weights import refuse_model_based
 
 __all__ = ["COV_TYPES", "INFORMATION_COVS", "Covariance", "InformationCache", "as_frame",
-           "carry_cov", "describe_direction", "invert_information"]
+           "carry_cov", "describe_direction", "invert_information", "few_clusters"]
 
 #: covariances that are the inverse of one information matrix: "observed" (minus the
 #: Hessian), "expected" (its expectation under the fitted model) and "opg" (the outer
@@ -138,6 +138,37 @@ def invert_information(info: np.ndarray, names, *, rtol: float = RTOL, warn: boo
                 + "; ".join(problems) + ".",
                 SingularInformationWarning, stacklevel=user_stacklevel())
     return cov, problems
+
+
+def few_clusters(meat: np.ndarray, names) -> str | None:
+    """Why a cluster-robust covariance with this ``meat`` cannot be trusted for parameters
+    ``names``, or None when the meat has full rank.
+
+    The meat is a sum of one outer product of summed scores per cluster, and those sums
+    add up to the total score, zero at the estimate: ``G`` clusters give it rank at most
+    ``G - 1``. With no more clusters than parameters the covariance is singular, some
+    combinations of the parameters getting zero variance (Cameron and Miller, 2015,
+    *Journal of Human Resources* 50, sec. VI).
+
+    Examples
+    --------
+    >>> few_clusters(np.eye(2), ["a", "b"]) is None
+    True
+    >>> few_clusters(np.ones((2, 2)), ["a", "b"])[:48]
+    'The cluster-robust covariance has a meat of rank'
+    """
+    p = len(names)
+    d = np.sqrt(np.maximum(np.diag(meat), 0.0))
+    scaled = meat / np.outer(np.where(d > 0, d, 1.0), np.where(d > 0, d, 1.0))
+    lam = np.linalg.eigvalsh(0.5 * (scaled + scaled.T))
+    rank = int(np.sum(lam > 1e-10 * max(np.max(lam), np.finfo(float).tiny)))
+    if rank >= p:
+        return None
+    return (f"The cluster-robust covariance has a meat of rank {rank} for {p} parameters "
+            f"({', '.join(names)}): G clusters give it rank at most G - 1, so with no more "
+            "clusters than parameters the covariance is singular (some combinations of the "
+            "parameters get zero variance) and its standard errors and Wald tests are not "
+            "reliable; use more clusters, fewer parameters, or another covariance.")
 
 
 def as_frame(matrix: np.ndarray, names) -> pd.DataFrame:
@@ -286,6 +317,7 @@ class Covariance:
                                          f"{model.n_rows} rows used in the fit.")
         self.model, self.theta, self.kind, self.cluster = model, theta, kind, cluster
         self.expected_options = dict(expected_options or {})
+        self._meat_problem = None  # a cluster meat without full rank, once inverted
         self.information = InformationCache(model, theta) if information is None else information
 
     def meat(self) -> tuple[np.ndarray, float]:
@@ -315,8 +347,26 @@ class Covariance:
         else:
             bread, problems = invert_information(self.information.observed(), names)
             meat, factor = self.meat()
+            self._check_meat(meat)
             cov = factor * bread @ meat @ bread
         return cov, tuple(problems)
+
+    def _check_meat(self, meat: np.ndarray) -> None:
+        # kept for the flags; the inversion that finds it runs once (cached)
+        self._meat_problem = few_clusters(meat, self.model.names) if self.kind == "cluster" else None
+        if self._meat_problem is not None:
+            warnings.warn(self._meat_problem, SingularInformationWarning,
+                          stacklevel=user_stacklevel())
+
+    @property
+    def flags(self) -> frozenset:
+        """What the covariance ran into, for ``res.flags``: ``"singular_information"``
+        where the inversion failed, ``"few_clusters"`` where a cluster-robust covariance
+        has fewer clusters than parameters."""
+        flags = {"singular_information"} if self.problems else set()
+        if self._meat_problem is not None:
+            flags.add("few_clusters")
+        return frozenset(flags)
 
     @property
     def working(self) -> np.ndarray:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ from scipy.linalg import qr
 
 from ..autodiff.derivatives import classify_stationary_point
 from ..autodiff.linalg import scaled_eigh
+from ..exceptions import SpecificationError
 from .covariance import RTOL, describe_direction
 
 __all__ = ["information_matrix_test", "curvature_report", "plan_sample_size", "CurvatureReport"]
@@ -131,6 +133,33 @@ def curvature_report(result, rtol: float = RTOL) -> CurvatureReport:
     return CurvatureReport(eig, cond, kind, flat)
 
 
+def _positive(value) -> bool:
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)) and bool(np.isfinite(value))
+            and value > 0)
+
+
+def _check_plan(n, se, names) -> None:
+    """The options of :func:`plan_sample_size`, each refused with a message naming it."""
+    if n is not None and not (_positive(n) and float(n) == int(n)):
+        raise SpecificationError(f"The 'n' of plan must be a positive whole number (a planned "
+                                 f"sample size); got {n!r}.")
+    if se is None:
+        return
+    targets = dict(se) if isinstance(se, Mapping) else {name: se for name in names}
+    unknown = [k for k in targets if k not in names]
+    if unknown:
+        raise SpecificationError(f"The 'se' of plan names unknown parameter(s) {unknown}; the "
+                                 f"parameters are {list(names)}.")
+    bad = {k: v for k, v in targets.items() if not _positive(v)}
+    if bad and not isinstance(se, Mapping):
+        raise SpecificationError(f"The 'se' of plan must be a positive number (a target "
+                                 f"standard error); got {se!r}.")
+    if bad:
+        raise SpecificationError(f"The 'se' of plan must be a positive number, or a mapping "
+                                 f"of parameter names to positive numbers; got {bad}.")
+
+
 def plan_sample_size(result, n=None, se=None) -> pd.DataFrame:
     """Cramér-Rao standard errors at a planned sample size, or the size for a target se.
 
@@ -155,6 +184,7 @@ def plan_sample_size(result, n=None, se=None) -> pd.DataFrame:
     >>> bool(np.allclose(plan["se_planned"], plan["se_expected"] / 2))
     True
     """
+    _check_plan(n, se, result.names)
     expected = result.with_cov("expected").se
     table = pd.DataFrame({"se_expected": expected})
     if n is not None:

@@ -113,6 +113,33 @@ def _warn_not_converged(fits: dict) -> None:
                           "reliable.", ConvergenceWarning, stacklevel=user_stacklevel())
 
 
+def _warn_if_not_nested(restricted, full) -> None:
+    """Warn where the two fits do not look nested: different models (families) or
+    restricted parameters the full model does not have. Whether they are cannot be told
+    from the fits, so the test goes on; a null that sets a parameter with no value of 0
+    in the full model (NB2's alpha for the Poisson) lies on the boundary."""
+    r_model, f_model = restricted.model, full.model
+    outside = [n for n in restricted.names if n not in full.names]
+    problems = []
+    if r_model.label != f_model.label:
+        problems.append(f"the restricted fit is of the {r_model.label!r} model and the full one "
+                        f"of the {f_model.label!r} model, and the test assumes the first is the "
+                        "second with some parameters fixed")
+    if outside:
+        problems.append(f"the restricted fit's parameter(s) {outside} are not in the full model")
+    if not problems:
+        return
+    extra = [(k, n) for k, n in enumerate(full.names) if n not in restricted.names]
+    boundary = [n for k, n in extra if not f_model.can_be_zero(k)]
+    tail = (f"; if it is nested by a limit of {boundary} (the Poisson as NB2 with alpha -> 0), "
+            "the restriction is on the boundary and the chi-squared p-value is conservative "
+            "(halve it for one such parameter)" if boundary and not outside else "")
+    warnings.warn(f"The models may not be nested: {'; '.join(problems)}. Between models that "
+                  "are not nested (logit and probit) the statistic has no chi-squared "
+                  f"distribution: compare them by AIC or BIC instead{tail}.", NestingWarning,
+                  stacklevel=user_stacklevel())
+
+
 def lr_test(restricted, full) -> pd.Series:
     """Likelihood-ratio test of a restricted fit against a larger one it is nested in.
 
@@ -125,7 +152,9 @@ def lr_test(restricted, full) -> pd.Series:
     Parameters
     ----------
     restricted, full : FitResult
-        Fits to the same rows and outcome.
+        Fits to the same rows and outcome. A :class:`NestingWarning` says where they do not
+        look nested (fits of different families, restricted parameters missing from the
+        full model); the statistic is still returned.
 
     Returns
     -------
@@ -152,6 +181,7 @@ def lr_test(restricted, full) -> pd.Series:
                                  f"one; they have {full.n_params} and {restricted.n_params} "
                                  "(are the arguments swapped?).")
     _warn_not_converged({"restricted": restricted, "full": full})
+    _warn_if_not_nested(restricted, full)
     statistic = 2.0 * (full.loglik - restricted.loglik)
     if statistic < -1e-6 * (1.0 + abs(full.loglik)):
         warnings.warn(f"The full model's log-likelihood ({full.loglik:.10g}) is below the "

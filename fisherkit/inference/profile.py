@@ -23,8 +23,10 @@ from scipy import optimize, stats
 
 from ..exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError, user_stacklevel
 from ..optimize.directions import newton_direction
+from .covariance import INFORMATION_COVS, invert_information
 
-__all__ = ["profile", "profile_ci", "OpenIntervalWarning", "maximize_nuisance", "single_coordinate"]
+__all__ = ["profile", "profile_ci", "OpenIntervalWarning", "maximize_nuisance", "single_coordinate",
+           "refuse_unidentified"]
 
 
 class OpenIntervalWarning(FisherkitWarning):
@@ -38,6 +40,32 @@ def single_coordinate(model, index: int, name: str) -> None:
     if not model.own_coordinate(index):
         raise SpecificationError(f"The cut point {name!r} shares its working coordinates with "
                                  "the other cut points and cannot be profiled on its own.")
+
+
+def refuse_unidentified(result, index: int, name: str) -> None:
+    """Refuse to profile a parameter the data do not identify (no finite working variance):
+    its profile is flat along a direction of the information, and the search for where it
+    falls would climb every doubling of its steps to no end. The message names the flat
+    direction, as the covariance's warning does.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> res = fk.fit("GRADE ~ GPA", data=fk.datasets.load("spector"), family="logit")
+    >>> refuse_unidentified(res, 1, "GPA") is None
+    True
+    """
+    variance = float(result.cov_working.iloc[index, index])
+    if np.isfinite(variance):
+        return
+    kind = result.cov_type if result.cov_type in INFORMATION_COVS else "observed"
+    info = result.information(kind, scale="working").to_numpy()
+    _, problems = invert_information(info, result.model.working_names, warn=False)
+    why = "; ".join(problems) if problems else f"the {result.cov_type} covariance is not finite"
+    raise SpecificationError(f"The parameter {name!r} is not identified by the data ({why}): "
+                             "its profile likelihood is flat in that direction and has no "
+                             "interval. Drop or merge the columns involved, or fix one of "
+                             "the parameters.")
 
 
 def maximize_nuisance(model, theta, free, max_steps: int = 100, tol: float = 1e-12):
@@ -101,6 +129,7 @@ class _Profiler:
         self.model = result.model
         self.index = names.index(name)
         single_coordinate(self.model, self.index, name)
+        refuse_unidentified(result, self.index, name)
         self.free = np.array([k for k in range(self.model.n_params) if k != self.index], int)
         self.theta_hat = np.array(result.theta, dtype=float)
         self.loglik_hat = float(result.loglik)

@@ -19,12 +19,26 @@ from __future__ import annotations
 import numpy as np
 from autograd import elementwise_grad
 
-from ..exceptions import DataError
+from ..exceptions import DataError, SpecificationError
 from .family import Family
 from .links import get_link
 
 __all__ = ["BuiltinFamily", "PositiveOutcome", "bad_rows", "require_support", "eta_weights",
-           "EULER", "GLM_RESIDUALS"]
+           "EULER", "GLM_RESIDUALS", "fitted_rows_in_memory", "natural_value"]
+
+
+def fitted_rows_in_memory(model, theta):
+    """``(y, E, aux)`` of the fitted rows, or None for a model whose rows are not in memory
+    (a Dask fit), whose boundary checks are then skipped rather than cost a pass."""
+    try:
+        return model.fitted_outcome(theta)
+    except SpecificationError:
+        return None
+
+
+def natural_value(model, theta, name: str) -> float:
+    """The natural-scale estimate of the parameter ``name``."""
+    return float(np.asarray(model.to_natural(theta))[list(model.names).index(name)])
 
 
 def bad_rows(mask: np.ndarray) -> str:

@@ -71,6 +71,9 @@ class Family:
 
     #: cumulative-link families identify the level through cut points, not an intercept
     drop_intercept = False
+    #: whether :meth:`prepare_outcome` gives the ordered levels that cut points are
+    #: labelled and counted by (the ordinal family)
+    orders_outcome = False
     #: "counts", a tuple of outcome values, or None for a continuous outcome
     support = None
     #: whether fitted probabilities can run to the outcome's bounds (binary outcomes)
@@ -105,6 +108,14 @@ class Family:
                     f"The parameter {key!r} must be declared as fk.Predictor, fk.Scalar or "
                     f"fk.CutPoints; got {type(spec).__name__}."
                 )
+        for key, spec in params.items():
+            if spec.variable_width and not self.orders_outcome:
+                raise SpecificationError(
+                    f"The parameter {key!r} is declared fk.CutPoints, whose number and names "
+                    "come from the ordered levels of an ordinal outcome, which only "
+                    "family='ordinal' codes; use family='ordinal', or declare a user "
+                    "family's cut points as fk.Scalar parameters (a first cut plus positive "
+                    "gaps keeps them increasing).")
         if not any(s.has_design for s in params.values()):
             raise SpecificationError("A Family needs at least one fk.Predictor parameter.")
         self.logpdf = logpdf
@@ -167,6 +178,12 @@ class Family:
 
     def expected_weights(self, E, aux):
         """Closed-form ``E[-d2 l / d eta d eta']`` per observation (``n x K x K``), or None."""
+        return None
+
+    def exact_weights(self, E, aux):
+        """The exact ``E[-d2 l / d eta d eta']`` per observation by a series or integral the
+        family knows in place of summing over the support term by term (NB2's dispersion),
+        or None to sum."""
         return None
 
     def outcome_support(self, data):

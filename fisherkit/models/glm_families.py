@@ -8,10 +8,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ..exceptions import DataError
+from ..exceptions import BoundaryWarning, DataError
 from . import divergence as kl
+from .nb2_expected import log_alpha_information
 from .builtin_family import (BuiltinFamily, PositiveOutcome, bad_rows, eta_weights,
-                             require_support)
+                             fitted_rows_in_memory, require_support)
+from .protocol import Finding
 
 __all__ = ["Normal", "Binary", "Binomial", "Count", "Poisson", "NegativeBinomial", "Gamma"]
 
@@ -140,8 +142,76 @@ class Binomial(BuiltinFamily):
         return rng.binomial(aux["trials"].astype(int), np.asarray(self.link.inverse(E[:, 0]))).astype(float)
 
 
+#: a fitted mean below this at a zero count marks a coefficient running to minus infinity
+ZERO_MEAN = 1e-8
+#: how far (on the log scale) a coefficient must push the linear predictor down at those
+#: rows to be named as one running off
+RUNNING_OFF = 10.0
+
+
 class Count(BuiltinFamily):
     support = "counts"
+
+    def post_fit_checks(self, model, theta):
+        """A boundary where zero counts are fitted with a mean of about zero: every count
+        is 0 (the intercept runs to minus infinity), or all of some level's are (a design
+        column, non-negative, that is positive only where the count is 0: its coefficient
+        does); the log-likelihood then rises forever in that direction."""
+        found = super().post_fit_checks(model, theta)
+        fitted = fitted_rows_in_memory(model, theta)
+        if fitted is None:
+            return found
+        y, E, _ = fitted
+        X = next(iter(model.design_for().designs.values()))
+        names = model.names[:X.shape[1]]
+        positive = X > 0
+        only_zeros = (np.all(X >= 0, axis=0) & positive.any(axis=0)
+                      & ~np.any(positive & (y != 0)[:, None], axis=0))
+        with np.errstate(all="ignore"):
+            mu = np.asarray(self.link.inverse(E[:, 0]), dtype=float)
+        at_zero = (y == 0) & (mu < ZERO_MEAN)
+        if np.all(y == 0):
+            what = "every count is zero"
+            running = [n for n, v in zip(names, np.all(X == 1, axis=0)) if v] or list(names)
+        elif only_zeros.any():
+            what = "every count is zero where the named column(s) are positive (a level without events?)"
+            running = [n for n, v in zip(names, only_zeros) if v]
+        elif at_zero.any():
+            # a combination of columns separates the zeros: name what pushes them down
+            push = np.max(-X[at_zero] * np.asarray(theta[:X.shape[1]]), axis=0)
+            what = f"{int(at_zero.sum())} zero counts are fitted with a mean below {ZERO_MEAN:g}"
+            running = [n for n, v in zip(names, push) if v > RUNNING_OFF] or [
+                names[int(np.argmax(push))]]
+        else:
+            return found
+        found.append(Finding(
+            "boundary", BoundaryWarning,
+            f"The {self.name} fit is at a boundary: {what}, so the coefficient(s) "
+            f"{running} head to minus infinity (the fitted mean there to 0); their estimates "
+            "and standard errors are not meaningful. Drop or merge the level without "
+            "events, or report its rate as zero."))
+        return found
+        y, E, _ = fitted
+        with np.errstate(all="ignore"):
+            mu = np.asarray(self.link.inverse(E[:, 0]), dtype=float)
+        at_zero = (y == 0) & (mu < ZERO_MEAN)
+        if not at_zero.any():
+            return found
+        X = next(iter(model.design_for().designs.values()))
+        beta = np.asarray(theta[:X.shape[1]], dtype=float)
+        push = np.max(-X[at_zero] * beta, axis=0)
+        running = [n for n, v in zip(model.names[:X.shape[1]], push) if v > RUNNING_OFF]
+        running = running or [model.names[int(np.argmax(push))]]
+        what = ("every count is zero" if np.all(y == 0) else
+                f"{int(at_zero.sum())} rows whose counts are all zero are fitted with a mean "
+                f"below {ZERO_MEAN:g} (a factor level or group with no events?)")
+        found.append(Finding(
+            "boundary", BoundaryWarning,
+            f"The {self.name} fit is at a boundary: {what}, so the coefficient(s) "
+            f"{running} head to minus infinity; their estimates and standard errors are not "
+            "meaningful. Drop or merge the level without events, or report the rate there "
+            "as zero."))
+        return found
 
     def check_support(self, y, aux, column):
         require_support(y < 0, column, f"must be non-negative for the {self.name} family")
@@ -175,7 +245,15 @@ class Poisson(Count):
 
 
 class NegativeBinomial(Count):
-    # NB2's alpha has no closed-form expected information: it is summed over the support
+    def exact_weights(self, E, aux):
+        """NB2's alpha has no closed-form expected information; it is an integral per row
+        (:mod:`fisherkit.models.nb2_expected`), whose cost does not grow with the counts.
+        The mean's weight is the GLM one, and the cross term is zero (the score in the
+        mean is ``(y - mu)`` times a function of the parameters)."""
+        alpha = np.exp(E[:, 1])
+        mu = np.asarray(self.link.inverse(E[:, 0]), dtype=float)
+        mean_part = self._glm_weight(E[:, 0], lambda m: m + np.exp(E[:, 1]) * m * m)
+        return eta_weights(mean_part, log_alpha_information(mu, alpha))
 
     def draw(self, rng, E, aux):
         mu = np.asarray(self.link.inverse(E[:, 0]))

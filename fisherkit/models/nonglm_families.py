@@ -10,10 +10,12 @@ import pandas as pd
 from scipy import special
 
 from ..autodiff.primitives import gammaln
-from ..exceptions import DataError
+from ..exceptions import BoundaryWarning, DataError, SeparationWarning
 from . import divergence as kl
-from .builtin_family import EULER, BuiltinFamily, PositiveOutcome, bad_rows, eta_weights
+from .builtin_family import (EULER, BuiltinFamily, PositiveOutcome, bad_rows, eta_weights,
+                             fitted_rows_in_memory, natural_value)
 from .parameters import CutPoints
+from .protocol import Finding
 
 __all__ = ["Censored", "Exponential", "Weibull", "StudentT", "Ordinal"]
 
@@ -41,6 +43,22 @@ class Censored(PositiveOutcome):
             raise DataError(f"The event column must be 1 (observed) or 0 (right-censored): "
                             f"{bad_rows((event != 0) & (event != 1))}.")
         return {"mu": float(np.log(np.sum(y) / max(np.sum(event), 1.0)))}
+
+    def post_fit_checks(self, model, theta):
+        """Every time censored: with no event observed the likelihood rises forever as the
+        scale grows (a survival probability of one fits every row), so there is no maximum."""
+        found = super().post_fit_checks(model, theta)
+        fitted = fitted_rows_in_memory(model, theta)
+        if fitted is None or np.any(fitted[2]["event"] != 0):
+            return found
+        scale = [n for n in model.names if n not in self.params]
+        found.append(Finding(
+            "boundary", BoundaryWarning,
+            f"Every row of the {self.name} fit is censored (event is 0 throughout), so the "
+            f"scale (through {scale}) heads to infinity: with no event observed the data "
+            "say only that the times exceed those seen, and the estimates and standard "
+            "errors are not meaningful. Check the event column (1 = event observed)."))
+        return found
 
 
 class Exponential(Censored):
@@ -85,11 +103,30 @@ class Weibull(Censored):
         return {**super().start(y, aux, levels), "shape": 1.0}
 
 
+#: degrees of freedom beyond which a Student t fit counts as having run to its normal limit:
+#: its density differs from the normal's by about 1/df, which takes millions of rows to see
+DF_LIMIT = 1e3
+
+
 class StudentT(BuiltinFamily):
     """``mean`` is the location, the mean of the outcome only where df > 1; without a
     variance function, the residuals are ``y - mu`` (response and working alike)."""
 
     residual_kinds = ("response", "working")
+
+    def post_fit_checks(self, model, theta):
+        """The degrees of freedom running to infinity: the data have tails no heavier than
+        the normal's, the Student t's limit, and the likelihood keeps rising towards it."""
+        found = super().post_fit_checks(model, theta)
+        df = natural_value(model, theta, "df")
+        if df > DF_LIMIT:
+            found.append(Finding(
+                "boundary", BoundaryWarning,
+                f"The degrees of freedom 'df' of the student_t fit are {df:.3g}, heading to "
+                "infinity: the data show no heavier tails than a normal distribution, the "
+                "limit of the Student t as df grows, so df and its standard error are not "
+                "meaningful; fit family='normal' instead."))
+        return found
 
     def start(self, y, aux, levels):
         mad = 1.4826 * float(np.median(np.abs(y - np.median(y))))
@@ -112,6 +149,7 @@ class StudentT(BuiltinFamily):
 
 class Ordinal(BuiltinFamily):
     drop_intercept = True
+    orders_outcome = True
     no_mean = "an ordinal outcome has no mean response on the link scale"
     mean_is_inverse_link = False
     residual_kinds = ()
@@ -119,6 +157,33 @@ class Ordinal(BuiltinFamily):
     @property
     def interval_link(self):
         return None
+
+    def post_fit_checks(self, model, theta):
+        """Separation: rows fitted with probability within 1e-8 of their observed category,
+        where an outcome category is perfectly predicted by the covariates and the
+        coefficients with the cut points run off to infinity."""
+        found = super().post_fit_checks(model, theta)
+        fitted = fitted_rows_in_memory(model, theta)
+        if fitted is None:
+            return found
+        y, E, _ = fitted
+        with np.errstate(all="ignore"):
+            p = np.asarray(self.probabilities(E), dtype=float)[np.arange(len(y)), y.astype(int)]
+        fitted_right = p > 1.0 - 1e-8
+        # a few rows far out in the covariates may be fitted that well in any model; a
+        # category all of whose rows are is perfectly predicted, and only separation does that
+        perfect = [k for k in range(E.shape[1]) if fitted_right[y == k].all()]
+        if perfect:
+            levels = [str(model.data.levels[k]) for k in perfect]
+            coefficients = list(model.names[:len(model.names) - (E.shape[1] - 1)])
+            found.append(Finding(
+                "separation", SeparationWarning,
+                f"Every observation of the outcome categor{'y' if len(perfect) == 1 else 'ies'} "
+                f"{levels} is fitted with probability within 1e-8 of it: the category is "
+                "perfectly predicted by the covariates (separation), so the coefficients "
+                f"{coefficients} and the cut points run off to infinity; their estimates and "
+                "standard errors are not meaningful."))
+        return found
 
     def _cdf(self, E):
         """``P(Y <= j)`` for ``j = 0 .. K-2``, ``n x (K-1)`` (autograd-traceable)."""

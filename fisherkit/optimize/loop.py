@@ -90,7 +90,9 @@ def iterate(model, theta0: np.ndarray, *, direction: Callable, step: Callable,
     objective = Objective(model, direction.second)
     source.start(model)
     trace = Trace(callback, model)
-    point = objective.at(np.array(theta0, dtype=float))
+    # a start outside the domain is refused below, by name, not by numpy's warnings
+    with np.errstate(all="ignore"):
+        point = objective.at(np.array(theta0, dtype=float))
     check_start(point.loglik)
 
     def record(iteration, decrement, t):

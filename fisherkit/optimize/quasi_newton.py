@@ -13,7 +13,7 @@ import numpy as np
 from scipy import optimize as sopt
 
 from .options import Optimizer
-from .trace import OptimizeResult, Trace
+from .trace import OptimizeResult, Trace, check_start
 
 __all__ = ["BFGS", "LBFGS", "minimize_with_scipy"]
 
@@ -48,7 +48,10 @@ def minimize_with_scipy(method: str, model, theta0: np.ndarray, *, maxiter: int,
     def evaluate(th):
         # scipy's callback sees the iterate it has just evaluated: recording it costs no pass
         if "theta" not in last or not np.array_equal(last["theta"], th):
-            last["theta"], last["value"] = np.array(th), model.derivatives(th, second=False)
+            # a trial point of the line search outside the domain is an infinite objective
+            # to scipy, not a warning to the user
+            with np.errstate(all="ignore"):
+                last["theta"], last["value"] = np.array(th), model.derivatives(th, second=False)
         return last["value"]
 
     def objective(th):
@@ -62,6 +65,7 @@ def minimize_with_scipy(method: str, model, theta0: np.ndarray, *, maxiter: int,
         trace.record(len(trace.rows), th, ll, g, np.nan, np.nan)
 
     record(np.asarray(theta0, dtype=float))
+    check_start(last["value"][0])
     out = sopt.minimize(objective, np.asarray(theta0, dtype=float), jac=True, method=method,
                         callback=lambda xk, *a: record(np.asarray(xk)),
                         options={"maxiter": maxiter, "gtol": tol ** 0.5 if method == "BFGS" else tol,
