@@ -277,8 +277,8 @@ script.*
 A fit is rarely the end. This page takes two small real data sets through what usually comes
 next: predicted probabilities with intervals that respect the range of a probability, the
 average prediction (Stata's `margins`), residuals, fits with observation weights of the three
-kinds Stata knows, and saving a result to use later. Each number is set beside the same
-number from statsmodels or from Stata's published output.
+kinds Stata knows, and saving a result to use later. Where statsmodels or Stata's published
+output has the same number, it is printed beside fisherkit's.
 
 ## Predictions with intervals
 
