@@ -71,7 +71,11 @@ def test_logit_average_matches_statsmodels(spector, logit):
     theirs = sm.Logit(spector.GRADE, X).fit(disp=0, method="newton", tol=1e-12, maxiter=100)
     ours = logit.predict(average=True)
     assert list(ours.index) == ["average"]
-    assert_frames(ours, theirs.get_prediction(X, average=True).summary_frame())
+    frame = theirs.get_prediction(X, average=True).summary_frame()
+    # Stata's margins estimate and se; the interval is of logit(average), carried back
+    # (statsmodels' is the Wald interval), see the test of intervals inside (0, 1)
+    np.testing.assert_allclose(ours["estimate"], frame["predicted"], rtol=RTOL)
+    np.testing.assert_allclose(ours["se"], frame["se"], rtol=RTOL)
 
 
 @pytest.mark.parametrize("scale, which", [("response", "mean"), ("link", "linear")])
@@ -253,3 +257,22 @@ def test_dask_fit_predicts_at_new_pandas_rows(spector, logit):
                                rtol=1e-6)
     with pytest.raises(fk.SpecificationError, match="give the rows to predict at"):
         res.predict()
+
+
+def test_average_response_intervals_stay_inside_the_outcome_range():
+    # a rare outcome: the Wald interval of the average probability would dip below 0
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"x": rng.normal(size=40)})
+    df["y"] = (rng.uniform(size=40) < 0.04).astype(float)
+    df.loc[0, "y"] = 1.0
+    res = fk.fit("y ~ x", df, "logit")
+    avg = res.predict(average=True).iloc[0]
+    assert 0.0 < avg["ci_lower"] < avg["estimate"] < avg["ci_upper"] < 1.0
+    # the interval of logit(average), carried back
+    g, z = np.log(avg["estimate"] / (1 - avg["estimate"])), 1.959963984540054
+    half = z * avg["se"] / (avg["estimate"] * (1 - avg["estimate"]))
+    np.testing.assert_allclose([avg["ci_lower"], avg["ci_upper"]],
+                               1 / (1 + np.exp(-np.array([g - half, g + half]))), rtol=1e-10)
+    assert avg["estimate"] - z * avg["se"] < 0.0 < avg["ci_lower"]
+    link = res.predict(scale="link", average=True).iloc[0]
+    np.testing.assert_allclose(link["ci_upper"] - link["estimate"], z * link["se"], rtol=1e-12)

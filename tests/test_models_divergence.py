@@ -163,5 +163,5 @@ def test_trace_kl_matches_the_steps_it_records():
 def test_a_count_sum_that_cannot_reach_its_tail_says_so():
     res = fitted("negbin")
     A = res.model.eta_matrix(res.theta)
-    with pytest.raises(FloatingPointError, match="raise max_terms"):
+    with pytest.raises(fk.SpecificationError, match="raise max_terms"):
         _summed(res.model, A, A, "counts", tail=1e-12, max_terms=3)

@@ -21,8 +21,11 @@ and the variance ``g_i' C g_i`` is summed in blocks of rows, never as an ``n x p
 array. Response-scale intervals are the inverse link of the link-scale interval where the
 mean is one inverse link (so probabilities stay in (0, 1) and counts positive); for the
 Weibull they are carried through the log of the mean; otherwise (ordinal, a user's family)
-and for ``average=True`` (Stata's ``margins``: the mean prediction over the rows) they are
-Wald intervals ``estimate -/+ z se``.
+they are Wald intervals ``estimate -/+ z se``. For ``average=True`` (Stata's ``margins``: the
+mean prediction over the rows) the estimate and its se are Stata's, and the response-scale
+interval is the delta-method interval of the link of the average carried back through the
+inverse link, so that it too stays inside the outcome's range (Stata's is the Wald interval,
+which can leave it).
 
 Rows with a missing value in a used column are kept, with NaN predictions, and counted in
 ``attrs["n_missing"]``.
@@ -77,10 +80,14 @@ def _response_intervals(model, family, E, values, variance, C, rows, z):
         inverse = family.interval_link.inverse
         a, b = (np.asarray(inverse(eta + s * z * se_eta)) for s in (-1.0, 1.0))
         return np.minimum(a, b), np.maximum(a, b)
-    link = family.interval_link
+    return _through_link(family.interval_link, values, se, z)
+
+
+def _through_link(link, values, se, z):
+    """The interval of ``g(mean)`` (delta method), ``g`` the family's link, carried back
+    through ``g^-1``: it stays inside the range of the mean. Symmetric without a link."""
     if link is None:
         return values - z * se, values + z * se
-    # the interval of g(mean), g the family's link, carried back through g^-1
     centre = np.asarray(link.link(values))
     slope = np.asarray(elementwise_grad(link.inverse)(centre))
     a, b = (np.asarray(link.inverse(centre + s * z * se / np.abs(slope))) for s in (-1.0, 1.0))
@@ -180,9 +187,10 @@ def predict(result, data=None, *, scale: str = "response", average: bool = False
         grad = derivatives.jacobian(lambda t: anp.reshape(mean(func(model.eta_for(t, rows))),
                                                           (1,)), theta)[0]
         estimate, se = float(mean(values)), float(np.sqrt(grad @ C @ grad))
-        return _frame(rows, {"estimate": [estimate], "se": [se],
-                             "ci_lower": [estimate - z * se], "ci_upper": [estimate + z * se]},
-                      attrs, index=pd.Index(["average"]))
+        link = family.interval_link if scale == "response" else None
+        lower, upper = _through_link(link, np.array([estimate]), np.array([se]), z)
+        return _frame(rows, {"estimate": [estimate], "se": [se], "ci_lower": lower,
+                             "ci_upper": upper}, attrs, index=pd.Index(["average"]))
     variance = _row_variances(model, rows, _gradient_in_eta(func, E), C)
     se = np.sqrt(variance)
     if scale == "link":

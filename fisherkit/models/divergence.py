@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from ..exceptions import SpecificationError
+
 __all__ = ["kl_divergence", "step_divergence", "has_divergence", "normal", "binary", "binomial",
            "poisson", "gamma", "exponential", "weibull"]
 
@@ -113,8 +115,9 @@ def _summed(model, A, B, support, tail: float, max_terms: int) -> np.ndarray:
                 break
     left = float(max(0.0, 1.0 - np.min(mass)))
     if support == "counts" and left > tail:
-        raise FloatingPointError(f"Summing the outcome up to {last} left mass {left:.3g} > "
-                                 f"{tail:g} out; raise max_terms.")
+        raise SpecificationError(f"Summing the outcome of the {model.family.name} family up "
+                                 f"to {last} left mass {left:.3g} > tail={tail:g} out, so the "
+                                 "divergence is not reached; raise max_terms.")
     return total
 
 
