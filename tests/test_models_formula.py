@@ -15,10 +15,9 @@ from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 import fisherkit as fk
 from fisherkit.models.builtins import make_family
+from fisherkit.models.design_checks import check_design_columns, design_summary
 from fisherkit.models.formula import (
     ModelData,
-    _check_design,
-    _design_summary,
     _plain_design,
     build_data,
 )
@@ -366,7 +365,7 @@ def test_summary_from_source_columns_equals_the_summary_of_the_design():
                        "c": rng.integers(0, 4, 5000).astype(float)})
     X, names, _, (lo, hi, proj) = _plain_design("a + b + c", df, drop_intercept=False)
     assert names == ("Intercept", "a", "b", "c")
-    lo2, hi2, proj2 = _design_summary(X)
+    lo2, hi2, proj2 = design_summary(X)
     np.testing.assert_array_equal(lo, lo2)
     np.testing.assert_array_equal(hi, hi2)
     np.testing.assert_allclose(proj, proj2, rtol=1e-12)
@@ -378,10 +377,10 @@ def test_design_check_from_the_source_summary_still_finds_problems():
     df["a2"] = df["a"]
     X, names, _, summary = _plain_design("a + k", df, drop_intercept=False)
     with pytest.raises(fk.DataError, match=r"\['k'\].*constant"):
-        _check_design(X, names, "mu", summary)
+        check_design_columns(X, names, "mu", summary)
     X, names, _, summary = _plain_design("a + a2", df, drop_intercept=False)
     with pytest.raises(fk.DataError, match="'a' and 'a2'.*identical"):
-        _check_design(X, names, "mu", summary)
+        check_design_columns(X, names, "mu", summary)
 
 
 def test_missing_and_infinite_values_in_plain_columns_are_still_found():

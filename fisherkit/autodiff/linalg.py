@@ -10,7 +10,7 @@ import numpy as np
 from scipy.linalg.blas import dsyrk
 
 __all__ = ["weighted_cross", "weighted_gram", "gram_and_product", "unit_diagonal", "scaled_eigh",
-           "ROW_BLOCK"]
+           "group_sums", "ROW_BLOCK"]
 
 #: rows per block of a row-major design: a block of 50 float64 columns (1.6 MB) stays in cache
 ROW_BLOCK = 4096
@@ -179,3 +179,18 @@ def scaled_eigh(A: np.ndarray, *, absolute: bool = True):
     lam, V = np.linalg.eigh(S)
     return lam, V, d
 
+
+def group_sums(codes: np.ndarray, u: np.ndarray, X: np.ndarray | None, n_groups: int):
+    """``sum_{i in g} u_i x_i'`` for every group ``g`` (``codes`` from 0), ``n_groups x p``,
+    or the sums of ``u`` alone as one column where ``X`` is None; no ``n x p`` product.
+
+    Examples
+    --------
+    >>> group_sums(np.array([0, 1, 0]), np.array([1.0, 2.0, 3.0]), None, 2)
+    array([[4.],
+           [2.]])
+    """
+    if X is None:
+        return np.bincount(codes, weights=u, minlength=n_groups)[:, None]
+    return np.column_stack([np.bincount(codes, weights=u * X[:, j], minlength=n_groups)
+                            for j in range(X.shape[1])])

@@ -25,7 +25,8 @@ from formulaic import Formula
 
 from ..exceptions import DataError, SpecificationError
 from ..models.family import Family
-from ..models.formula import ModelData, build_data, check_constant_columns, check_enough_rows
+from ..models.design_checks import check_constant_columns, check_enough_rows
+from ..models.formula import ModelData, build_data
 from ..models.index_model import Model
 
 __all__ = ["PartitionSpec", "formula_variables", "categorical_candidates", "scan_partition",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
+import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 
@@ -234,5 +235,15 @@ class Family:
         return args
 
     def loglik_obs(self, y, columns: list, aux: Mapping[str, np.ndarray]):
-        """Per-observation log-likelihood from per-block working-scale values."""
-        return self.logpdf(y, **self.density_arguments(columns, aux))
+        """Per-observation log-likelihood from per-block working-scale values.
+
+        A log-density that does not give one value per row is refused: summed over the
+        wrong rows, a fit would look right and be wrong.
+        """
+        values = self.logpdf(y, **self.density_arguments(columns, aux))
+        if anp.shape(values) != anp.shape(y):
+            raise SpecificationError(
+                f"The log-density of the {self.name} family must return one value per "
+                f"observation, an array of shape {anp.shape(y)} here; it returned shape "
+                f"{anp.shape(values)} (a sum, or a slice of the rows?).")
+        return values

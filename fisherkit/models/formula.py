@@ -27,6 +27,15 @@ from formulaic.errors import FormulaicError
 from ..exceptions import DataError, SpecificationError
 from ..validation import MISSING, check_choice, spoken_list
 from .columns import categorical_only, check_unique_label, numeric_option, prepare_columns
+from .design_checks import (
+    check_constant_columns,
+    check_design_columns,
+    check_enough_rows,
+    check_outcome_size,
+    check_rows_left,
+    check_some_parameter,
+    design_direction,
+)
 from .family import Family
 from .weights import check_weight_type, check_weights, model_weights
 
@@ -107,101 +116,13 @@ def _as_column(value, data: pd.DataFrame, what: str) -> pd.Series:
     return pd.Series(arr, index=data.index, name=what)
 
 
-def _design_direction(n: int) -> np.ndarray:
-    """The fixed random vector on which columns are projected to find duplicates."""
-    return np.random.default_rng(0).standard_normal(n)
-
-
-def _design_summary(X: np.ndarray):
-    """Column minima, maxima and projections on :func:`_design_direction`, in one pass over
-    the rows in cache-sized blocks (instead of three passes over the whole matrix)."""
-    n, p = X.shape
-    direction = _design_direction(n)
-    lo, hi, proj = np.full(p, np.inf), np.full(p, -np.inf), np.zeros(p)
-    for a in range(0, n, 4096):
-        rows = X[a:a + 4096]
-        np.minimum(lo, rows.min(axis=0), out=lo)
-        np.maximum(hi, rows.max(axis=0), out=hi)
-        proj += direction[a:a + 4096] @ rows
-    return lo, hi, proj
-
-
-def _check_design(X: np.ndarray, names: tuple[str, ...], block: str, summary=None) -> None:
-    """Constant columns beside an intercept and duplicated columns are not identified.
-
-    ``summary`` is :func:`_design_summary` of ``X`` where it is already known.
-    """
-    if X.shape[1] == 0:
-        return
-    lo, hi, proj = _design_summary(X) if summary is None else summary
-    check_constant_columns(lo, hi, names, block)
-    _check_magnitude(np.maximum(np.abs(lo), np.abs(hi)), names,
-                     lambda j: f"The term {names[j]!r} of the {block!r} design")
-    # equal columns have equal projections on a random vector (up to rounding in the
-    # summation order); confirm candidates exactly
-    order = np.argsort(proj)
-    slack = 1e-10 * max(float(np.max(np.abs(proj))), 1.0)
-    for a, b in zip(order[:-1], order[1:]):
-        if proj[b] - proj[a] <= slack and np.array_equal(X[:, a], X[:, b]):
-            a, b = min(a, b), max(a, b)
-            raise DataError(
-                f"The columns {names[a]!r} and {names[b]!r} of the {block!r} design are "
-                "identical; drop one."
-            )
-
-
-#: beyond this size squares and products of the data overflow float64 (1.8e308) in the
-#: log-likelihood, its start values and its information
-LARGEST = 1e150
-
-
-def _check_magnitude(largest: np.ndarray, names, what) -> None:
-    """Refuse values too large for the arithmetic of a fit; ``what(j)`` names the j-th."""
-    too_large = np.flatnonzero(largest > LARGEST)
-    if len(too_large):
-        j = int(too_large[0])
-        raise DataError(f"{what(j)} holds values as large as {largest[j]:.3g}, beyond the "
-                        f"{LARGEST:.0e} that floating-point arithmetic in a fit can square; "
-                        "rescale it (measure it in larger units).")
-
-
-def _check_outcome_size(y: np.ndarray, lhs: str, index: pd.Index) -> None:
-    """Refuse an outcome too large for the arithmetic of a fit, naming its largest row."""
-    if len(y):
-        j = int(np.argmax(np.abs(y)))
-        _check_magnitude(np.abs(y[j:j + 1]), [lhs],
-                         lambda _: f"The outcome {lhs!r} (at row {index[j]!r})")
-
-
-def check_constant_columns(lo: np.ndarray, hi: np.ndarray, names, block: str) -> None:
-    """Refuse design columns that are constant (minimum ``lo`` equal to maximum ``hi``)
-    beside an intercept, or several constant columns: they are not identified."""
-    constant = np.flatnonzero(lo == hi)
-    if len(constant) > 1 or (len(constant) == 1 and "Intercept" in names
-                             and names[constant[0]] != "Intercept"):
-        offenders = [names[j] for j in constant if names[j] != "Intercept"]
-        raise DataError(
-            f"The column(s) {offenders} of the {block!r} design are constant and so confounded "
-            "with the intercept; drop them."
-        )
-
-
-def check_enough_rows(n: int, n_params: int, n_dropped: int = 0) -> None:
-    """Refuse a model with no more usable rows than parameters."""
-    if n <= n_params:
-        dropped = (f" ({n_dropped} row(s) with a missing value were dropped)" if n_dropped
-                   else "")
-        raise DataError(f"{n} usable rows for at least {n_params} parameters{dropped}; the model "
-                        "needs more rows than parameters.")
-
-
 def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
     """The design filled straight from the data, when every column is the intercept or a
     numeric column taken as it is (the common case for large data); else None.
 
     formulaic decides the columns (from the first rows, which is enough for such terms).
     Missing values are copied through, for the caller to find.
-    Returns the design, its column names, the model spec and its :func:`_design_summary`,
+    Returns the design, its column names, the model spec and its :func:`design_summary`,
     gathered while the columns are copied, so that the data are read once.
     """
     spec = model_matrix(rhs, frame.iloc[:64], na_action="ignore").model_spec
@@ -217,7 +138,7 @@ def _plain_design(rhs: str, frame: pd.DataFrame, drop_intercept: bool):
     X = np.empty((n, len(names)), order="F")
     columns = [None if name == "Intercept" else frame[name].to_numpy(dtype=float)
                for name in names]
-    direction = _design_direction(n)
+    direction = design_direction(n)
     lo, hi = np.ones(len(names)), np.ones(len(names))
     proj = np.full(len(names), float(np.sum(direction)))
     for j, col in enumerate(columns):
@@ -348,7 +269,7 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
         # a row of weight zero is no observation at all
         na = na | (extras["weights"].to_numpy() == 0)
     if check_design:
-        _check_rows_left(data, na, {**{name: data[name] for name in used},
+        check_rows_left(data, na, {**{name: data[name] for name in used},
                                     **{f"{key}=": col for key, col in extras.items()}})
     if na.any():
         frame = data.loc[~na, used]
@@ -365,13 +286,13 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
                                                 key)
         designs[key], names[key], specs[key], summaries[key] = built
     n_params = sum(X.shape[1] for X in designs.values()) + len(family.params) - len(rhs_of)
-    _check_some_parameter(formula, family, n_params)
+    check_some_parameter(formula, family, n_params)
     n = len(frame)
     if check_design:
         # too few rows make every column look constant: say so first
         check_enough_rows(n, n_params, int(na.sum()))
         for key in rhs_of:
-            _check_design(designs[key], names[key], key, summaries[key])
+            check_design_columns(designs[key], names[key], key, summaries[key])
     names = {key: cols if key == main else tuple(f"{key}:{c}" for c in cols)
              for key, cols in names.items()}
 
@@ -379,7 +300,7 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     for key, make in family.default_aux.items():
         aux.setdefault(key, make(n))
     family.check_support(y, aux, lhs)
-    _check_outcome_size(y, lhs, frame.index)
+    check_outcome_size(y, lhs, frame.index)
     offsets = {k: extras[_offset_key(k, main)].to_numpy(dtype=float) if k in offset_of else None
                for k in rhs_of}
     clusters = extras["cluster"].to_numpy() if "cluster" in extras else None
@@ -409,26 +330,6 @@ def _offset_sources(family: Family, main: str | None, offset) -> dict:
 def _offset_key(key: str, main: str | None) -> str:
     """How an offset is named among the extra columns (and in messages about them)."""
     return "offset" if key == main else f"{key} offset"
-
-
-def _check_rows_left(data: pd.DataFrame, na: np.ndarray, columns: dict) -> None:
-    """Refuse data with no rows, or with none left once the incomplete rows are dropped
-    (``columns`` are the used columns and options by name)."""
-    if len(data) == 0:
-        raise DataError("The data have no rows; nothing to fit.")
-    if na.all():
-        gaps = [name for name, col in columns.items() if col.isna().any()]
-        where = f" in {spoken_list(gaps)}" if gaps else " in a used column"
-        raise DataError(f"All {len(data)} rows have a missing value{where}; nothing is left "
-                        "to fit.")
-
-
-def _check_some_parameter(formula: str, family: Family, n_params: int) -> None:
-    """Refuse a model with nothing to estimate (``y ~ 0`` for a family without scalars)."""
-    if n_params == 0:
-        raise SpecificationError(f"The formula {formula!r} leaves the {family.name} model with "
-                                 "no parameter to estimate; keep the intercept (drop the '0' or "
-                                 "'- 1') or add terms.")
 
 
 def _split_formula(formula: str, family: Family):

@@ -11,49 +11,26 @@ whose parameters are not of that form.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 
 from ..autodiff import derivatives
-from ..autodiff.linalg import gram_and_product, weighted_cross
+from ..autodiff.linalg import gram_and_product, group_sums, weighted_cross
 from ..exceptions import SpecificationError
 from .divergence import step_divergence
 from .expected import index_expected_information
 from .family import Family
 from .formula import ModelData
-from .parameters import Declaration
+from .parameters import Block
 from .rows import Rows, fitted_rows, new_rows
 from .weights import effective_n
 
-__all__ = ["Model", "Block"]
+__all__ = ["Model"]
 
 #: rows per block of the elementwise derivatives (see :meth:`Model.eta_derivatives`)
 ETA_BLOCK = 65536
-
-
-def _factorize(groups):
-    codes, uniques = pd.factorize(np.asarray(groups), sort=True)
-    return codes, uniques
-
-
-@dataclass(frozen=True)
-class Block:
-    """One declared parameter of a family, placed in the flat working vector."""
-
-    key: str
-    spec: Declaration
-    start: int
-    stop: int
-    names: tuple[str, ...]
-    working_names: tuple[str, ...]
-
-    @property
-    def n_columns(self) -> int:
-        """Columns of ``E`` it fills: one per predictor, one per value of anything else."""
-        return 1 if self.spec.has_design else self.stop - self.start
 
 
 class Model:
@@ -254,26 +231,14 @@ class Model:
         """
         y = self.data.y if y is None else y
         aux = self.data.aux if rows is None else {k: v[rows] for k, v in self.data.aux.items()}
-        values = self._checked(self.family.loglik_obs(y, self._block_values(None, E), aux),
-                               E.shape[0])
+        values = self.family.loglik_obs(y, self._block_values(None, E), aux)
         w = self.data.weights if weighted else None
         return values if w is None else values * (w if rows is None else w[rows])
 
     def loglik_obs(self, theta) -> np.ndarray:
         """Per-observation (weighted) log-likelihood of ``theta`` (autograd-traceable)."""
-        values = self._checked(self.family.loglik_obs(self.data.y, self._block_values(theta),
-                                                      self.data.aux), self.n_rows)
+        values = self.family.loglik_obs(self.data.y, self._block_values(theta), self.data.aux)
         return values if self.data.weights is None else values * self.data.weights
-
-    def _checked(self, values, n: int):
-        """Refuse a log-density that does not give one value per row: summed over the
-        wrong rows, the fit would look right and be wrong."""
-        if anp.shape(values) != (n,):
-            raise SpecificationError(
-                f"The log-density of the {self.family.name} family must return one value per "
-                f"observation, an array of shape ({n},) here; it returned shape "
-                f"{anp.shape(values)} (a sum, or a slice of the rows?).")
-        return values
 
     def loglik(self, theta) -> float:
         """Total log-likelihood; ``-inf`` where ``theta`` is outside the model's domain."""
@@ -380,16 +345,10 @@ class Model:
     def group_scores(self, theta: np.ndarray, groups: np.ndarray) -> np.ndarray:
         """Scores summed within groups, ``G x p``, without an ``n x p`` array."""
         U = self.eta_scores(theta)
-        codes, _ = _factorize(groups)
-        G = codes.max() + 1
-        out = np.zeros((G, self.n_params))
+        codes, _ = pd.factorize(np.asarray(groups), sort=True)
+        out = np.zeros((codes.max() + 1, self.n_params))
         for c, (_, sl, X) in enumerate(self._columns):
-            if X is None:
-                out[:, sl] += np.bincount(codes, weights=U[:, c], minlength=G)[:, None]
-            else:
-                for j in range(sl.start, sl.stop):
-                    out[:, j] += np.bincount(codes, weights=U[:, c] * X[:, j - sl.start],
-                                            minlength=G)
+            out[:, sl] += group_sums(codes, U[:, c], X, len(out))
         return out
 
     def observation_hessian(self, theta: np.ndarray, pairs) -> np.ndarray:

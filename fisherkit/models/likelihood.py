@@ -24,12 +24,12 @@ import pandas as pd
 from autograd.core import make_jvp
 
 from ..autodiff import derivatives
-from ..exceptions import DataError, SpecificationError
-from ..validation import MISSING, check_choice
+from ..exceptions import SpecificationError
 from .expected import ExpectedInformation, monte_carlo_information
 from .parameters import CONSTRAINTS, check_start_value, declare, element_names
+from .likelihood_data import LikelihoodData, prepare_data
 from .protocol import refuse_subset
-from .weights import check_weight_type, check_weights, effective_n, model_weights
+from .weights import check_weight_type, effective_n, model_weights
 
 __all__ = ["Likelihood"]
 
@@ -44,77 +44,6 @@ class _Block:
     names: tuple
     working_names: tuple
     start_natural: np.ndarray = field(repr=False)
-
-
-@dataclass(frozen=True)
-class _Data:
-    """What results read from a model's data: the user's data and row bookkeeping."""
-
-    values: Any
-    n_dropped: int = 0
-    index: pd.Index | None = None
-    cluster: np.ndarray | None = None
-    aux: dict = field(default_factory=dict)
-    weights: np.ndarray | None = None
-    weight_type: str | None = None
-
-
-def _column_major(value):
-    """A float matrix stored column-major, as a copy where it is not: reverse-mode
-    derivatives of ``X @ beta`` take ``X.T @ g``, which reads a column-major ``X`` about
-    twice as fast (a dot product per contiguous column). Anything else as it is."""
-    if (isinstance(value, np.ndarray) and value.ndim == 2 and value.dtype == np.float64
-            and not value.flags.f_contiguous):
-        return np.asfortranarray(value)
-    return value
-
-
-def _column_of(data, value, what: str):
-    """A keyword given as a column name (DataFrames only) or as an array."""
-    if not isinstance(value, str):
-        return None if value is None else np.asarray(value)
-    if not isinstance(data, pd.DataFrame):
-        raise SpecificationError(f"{what}= names a column only when data is a DataFrame.")
-    if value not in data.columns:
-        raise DataError(f"The {what} column {value!r} is not in the data.")
-    return data[value].to_numpy()
-
-
-def _prepare_data(data, missing: str, cluster, weights, weight_type):
-    """DataFrames become a mapping from column name to numpy array, complete rows only; the
-    float matrices of a plain dict are stored column-major (see :func:`_column_major`).
-    Rows of zero weight are dropped from a DataFrame with its incomplete rows."""
-    cluster = _column_of(data, cluster, "cluster")
-    if weights is not None:
-        weights = check_weights(_column_of(data, weights, "weights"), weight_type,
-                                name=f"weights {weights!r}" if isinstance(weights, str)
-                                else "weights")
-    if not isinstance(data, pd.DataFrame):
-        if type(data) is dict:
-            data = {key: _column_major(value) for key, value in data.items()}
-        if weights is not None and np.isnan(weights).any():
-            raise DataError("The weights hold missing values; with data other than a "
-                            "DataFrame every row is used: drop those rows first.")
-        return data, 0, None, cluster, weights
-    check_choice("missing", missing, MISSING)
-    na = data.isna()
-    bad = na.any(axis=1).to_numpy()
-    if bad.any() and missing == "raise":
-        cols = [c for c in data.columns if na[c].any()]
-        raise DataError(f"Missing values in columns {cols} ({int(bad.sum())} rows); drop them "
-                        "or use missing='drop'.")
-    if weights is not None:
-        if len(weights) != len(data):
-            raise DataError(f"The weights have {len(weights)} values but the data has "
-                            f"{len(data)} rows; lengths must match.")
-        bad = bad | np.isnan(weights) | (weights == 0)
-        weights = weights[~bad]
-    kept = data.loc[~bad]
-    values = {c: kept[c].to_numpy(dtype=float) if pd.api.types.is_numeric_dtype(kept[c])
-              else kept[c].to_numpy() for c in kept.columns}
-    if cluster is not None and len(cluster) == len(data):
-        cluster = cluster[~bad]
-    return values, int(bad.sum()), kept.index, cluster, weights
 
 
 class Likelihood:
@@ -219,9 +148,9 @@ class Likelihood:
         self.passes = 0
         self.name = name or getattr(loglik_obs, "__name__", "likelihood")
         weight_type = check_weight_type(weights, weight_type)
-        values, n_dropped, index, cluster, raw = _prepare_data(data, missing, cluster, weights,
+        values, n_dropped, index, cluster, raw = prepare_data(data, missing, cluster, weights,
                                                                weight_type)
-        self.data = _Data(values, n_dropped, index, cluster)
+        self.data = LikelihoodData(values, n_dropped, index, cluster)
         self.sample = sample
         self._n_rows = self._check_values(self.start_values())
         if cluster is not None and len(cluster) != self._n_rows:
@@ -231,7 +160,7 @@ class Likelihood:
             if len(raw) != self._n_rows:
                 raise SpecificationError(f"The weights have {len(raw)} values for the "
                                          f"{self._n_rows} observations of {self.name!r}.")
-            self.data = _Data(values, n_dropped, index, cluster,
+            self.data = LikelihoodData(values, n_dropped, index, cluster,
                               weights=model_weights(raw, weight_type), weight_type=weight_type)
 
     def __repr__(self) -> str:

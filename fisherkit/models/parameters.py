@@ -20,7 +20,7 @@ from .links import Link, get_link
 from ..autodiff.primitives import log_sigmoid
 
 __all__ = ["Declaration", "Predictor", "Scalar", "CutPoints", "Array", "CONSTRAINTS", "declare", "element_names",
-           "check_start_value"]
+           "check_start_value", "Block"]
 
 
 @dataclass(frozen=True)
@@ -328,3 +328,20 @@ def check_start_value(key: str, constraint: str, value: np.ndarray) -> None:
     if not np.all(ok):
         raise SpecificationError(f"The starting value of {key!r} must be finite and "
                                  f"{constraint.replace('_', ' ')}; got {value.tolist()}.")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One declared parameter of a family, placed in the flat working vector."""
+
+    key: str
+    spec: Declaration
+    start: int
+    stop: int
+    names: tuple[str, ...]
+    working_names: tuple[str, ...]
+
+    @property
+    def n_columns(self) -> int:
+        """Columns of ``E`` it fills: one per predictor, one per value of anything else."""
+        return 1 if self.spec.has_design else self.stop - self.start
