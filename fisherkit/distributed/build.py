@@ -8,6 +8,7 @@ starting values from rows sampled in every partition (all rows of a small data s
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from ..exceptions import DataError, SpecificationError
 from ..models.family import Family
 from ..models.index_model import Model
+from ..models.weights import check_weight_type
 from ..validation import MISSING, check_choice
 from . import partitions as parts
 from .model import ClusterColumn, DistributedData, DistributedModel, compute
@@ -90,8 +92,18 @@ def _learned_levels(frame, used: list[str], wrapped: set, outcome: str, levels: 
     return fixed, learn
 
 
+def _weight_totals(summaries: list[dict], name: str) -> float:
+    """The sum of the weights of the rows used, after refusing weights that are all zero
+    (as in memory, over the whole data set rather than one partition)."""
+    totals = [s["weights"] for s in summaries]
+    if sum(t["known"] for t in totals) and not sum(t["positive"] for t in totals):
+        raise DataError(f"Every one of the {name} is zero: there is nothing to fit.")
+    return sum(t["sum"] for t in totals)
+
+
 def distributed_model(formula: str, data, family: Family, *, offset=None, missing="drop",
-                      cluster=None, client=None, levels: dict | None = None, retries: int = 2,
+                      cluster=None, weights=None, weight_type: str | None = None,
+                      client=None, levels: dict | None = None, retries: int = 2,
                       **aux_columns) -> DistributedModel:
     """A :class:`DistributedModel` of ``formula`` on a Dask DataFrame or a parquet path.
 
@@ -104,6 +116,12 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
     formula, family, offset, missing, cluster
         As in :func:`fisherkit.fit`; ``offset=``, ``cluster=``, ``trials=``, ``event=`` and a
         family's own extras are column names (or Dask Series aligned with the data).
+    weights, weight_type : str or Dask Series, and str, optional
+        Observation weights, a column name (or a Dask Series aligned with the data), and
+        what they mean, as in :func:`fisherkit.fit` (see :mod:`fisherkit.models.weights`):
+        every number equals the in-memory fit's. Analytic weights are rescaled to sum to
+        the rows of the whole data set (the sum is learned in the pass that counts the
+        rows); rows of zero weight are dropped and counted in ``n_dropped``.
     client : distributed.Client or str, optional
         The cluster to run on, or its scheduler address (``"tcp://host:8786"``), for which a
         client is made and kept for the life of the result. Without it, a
@@ -132,6 +150,8 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
     """
     from dask import delayed
     check_choice("missing", missing, MISSING)
+    weight_type = check_weight_type(weights, weight_type)
+    weights_name = f"weights {weights!r}" if isinstance(weights, str) else "weights"
     client = _client_for(client)
     frame = _read(data)
     lhs, formula_parts = parts.formula_variables(formula, family)
@@ -141,6 +161,7 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
             raise DataError(f"The formula uses {name!r}, which is not a column of the data.")
     frame, offset = _column_argument(frame, offset, "offset")
     frame, cluster = _column_argument(frame, cluster, "cluster")
+    frame, weights = _column_argument(frame, weights, "weights")
     aux = {}
     for key, value in aux_columns.items():
         frame, aux[key] = _column_argument(frame, value, key)
@@ -150,7 +171,8 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
             raise SpecificationError("On Dask, give a fk.Predictor's offset= as a column name; "
                                      f"got {type(column).__name__}.")
         _column_argument(frame, column, "offset")
-    columns = list(dict.fromkeys(used + [c for c in (offset, cluster, *aux.values(), *own) if c]))
+    columns = list(dict.fromkeys(used + [c for c in (offset, cluster, weights, *aux.values(),
+                                                     *own) if c]))
     frame = _read(data, columns) if isinstance(data, (str, os.PathLike)) else frame[columns]
     fixed, learn = _learned_levels(frame, used, wrapped, lhs, dict(levels or {}))
     ordinal = family.drop_intercept and lhs in frame.columns
@@ -173,18 +195,23 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
             else:
                 fixed[column] = tuple(sorted(values))
     spec = parts.PartitionSpec(formula, parts.partition_family(family, outcome_levels), fixed,
-                               outcome_levels, offset, cluster, aux, missing)
+                               outcome_levels, offset, cluster, aux, missing, weights,
+                               weight_type)
     per_partition = max(1, START_ROWS // len(partitions))
     summaries = compute(delayed([delayed(parts.summarize_partition)(p, k, spec, per_partition)
                                   for k, p in enumerate(partitions)]),
                          "the rows and design checks", client, retries)
     template = Model(spec.family, summaries[0]["sample"].take(slice(0, 0)))
+    n_rows = sum(s["n_obs"] for s in summaries)
+    weight_total = None if weights is None else _weight_totals(summaries, weights_name)
     parts.check_whole_design(summaries, template.data.column_names, template.n_params)
     start = parts.pooled_start(spec.family, [s["sample"] for s in summaries])
-    n_obs = sum(s["n_obs"] for s in summaries)
-    info = DistributedData(n_obs=n_obs, n_dropped=sum(s["n_dropped"] for s in summaries),
+    if weight_type == "analytic":
+        spec = dataclasses.replace(spec, weight_scale=n_rows / weight_total)
+    info = DistributedData(n_obs=n_rows, n_dropped=sum(s["n_dropped"] for s in summaries),
                            n_partitions=len(partitions), column_names=template.data.column_names,
                            levels=template.data.levels, outcome=lhs,
-                           cluster=None if cluster is None else ClusterColumn(cluster, n_obs))
+                           cluster=None if cluster is None else ClusterColumn(cluster, n_rows),
+                           weight_type=weight_type, weight_total=weight_total)
     return DistributedModel(frame, spec, family, template, info, start, client=client,
                             retries=retries)

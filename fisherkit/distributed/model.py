@@ -26,6 +26,7 @@ from ..models.expected import ExpectedInformation
 from ..models.family import Family
 from ..models.index_model import Model
 from ..models.protocol import refuse_subset
+from ..models.weights import effective_n
 from . import partitions as parts
 
 __all__ = ["DistributedModel", "DistributedData", "ClusterColumn", "DaskComputationError",
@@ -59,7 +60,12 @@ class ClusterColumn:
 
 @dataclass(frozen=True)
 class DistributedData:
-    """What a Dask fit knows of its data: counts, names and levels, never rows."""
+    """What a Dask fit knows of its data: counts, names and levels, never rows.
+
+    ``n_obs`` counts the rows used (as :class:`fisherkit.models.formula.ModelData` does);
+    ``weight_total`` is the sum of their weights as given (before analytic weights are
+    rescaled), None without weights.
+    """
 
     n_obs: int
     n_dropped: int
@@ -68,6 +74,8 @@ class DistributedData:
     levels: tuple | None
     outcome: str
     cluster: ClusterColumn | None = None
+    weight_type: str | None = None
+    weight_total: float | None = None
 
     def __getattr__(self, name):
         raise NotInMemoryError(f"The data of a Dask fit are not held in memory, so there is no "
@@ -105,7 +113,7 @@ class DistributedModel:
         self.names, self.working_names = template.names, template.working_names
 
     def __repr__(self) -> str:
-        return (f"<DistributedModel {self.family.name}: {self.n_obs} rows in "
+        return (f"<DistributedModel {self.family.name}: {self.n_rows} rows in "
                 f"{self.data.n_partitions} partitions>")
 
     def __getstate__(self) -> dict:
@@ -114,15 +122,16 @@ class DistributedModel:
 
     @property
     def n_obs(self) -> int:
-        return self.data.n_obs
+        """Observations: the rows, or the sum of their frequency weights."""
+        return effective_n(self.data.weight_total, self.data.weight_type, self.data.n_obs)
 
     @property
     def n_rows(self) -> int:
         return self.data.n_obs
 
     @property
-    def weight_type(self) -> None:
-        return None
+    def weight_type(self) -> str | None:
+        return self.data.weight_type
 
     @property
     def label(self) -> str:
@@ -187,6 +196,8 @@ class DistributedModel:
     def _se_pieces(self) -> tuple:
         """Computed together the first time any of them is needed at a point."""
         out = [("expected", _EXPECTED_DEFAULTS), "opg"]
+        if self.weight_type not in (None, "frequency"):
+            out.append("meat")
         return tuple(out + (["groups"] if self.data.cluster is not None else []))
 
     # ---- the Model interface ------------------------------------------------------------
@@ -216,8 +227,13 @@ class DistributedModel:
         return self._pieces(theta, ("opg",), self._se_pieces(), soft=self._se_pieces())["opg"].copy()
 
     def sandwich_meat(self, theta) -> np.ndarray:
-        """The OPG: data in Dask carry no observation weights."""
-        return self.opg(theta)
+        """The sandwich's middle, as :meth:`Model.sandwich_meat`: the OPG (``sum w s s'``)
+        without weights or with frequency weights, else ``sum (w s)(w s)'``, a piece of
+        its own summed over partitions."""
+        if self.weight_type in (None, "frequency"):
+            return self.opg(theta)
+        se = self._se_pieces()
+        return self._pieces(theta, ("meat",), se, soft=se)["meat"].copy()
 
     def group_scores(self, theta, groups) -> np.ndarray:
         """Scores summed within the fit's clusters (labels from its ``cluster=`` column)."""
