@@ -132,8 +132,14 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
         are learned in one pass over the data before the fit; a partition holding a level
         not in its column's list is a ``DataError``.
     retries : int
-        Times the distributed scheduler reruns a failed task (a lost worker, say) before
-        the fit stops with :class:`DaskComputationError`.
+        Times a task that raises an error (a failed read, say) is run again before the fit
+        stops with :class:`DaskComputationError`: on a ``dask.distributed`` cluster Dask
+        reruns the task (``Client.compute(retries=)``, whatever it raised); Dask's local
+        schedulers run each task once, so there the pass is run again (but not for an
+        error in the data, a ``DataError``, which would recur). A worker that dies is not
+        counted here: the scheduler reruns its tasks on other workers up to Dask's
+        ``distributed.scheduler.allowed-failures`` setting (3 by default, set where the
+        scheduler starts), then the fit stops with :class:`DaskComputationError`.
 
     Examples
     --------
@@ -150,6 +156,10 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
     """
     from dask import delayed
     check_choice("missing", missing, MISSING)
+    if isinstance(retries, bool) or not isinstance(retries, (int, np.integer)) or retries < 0:
+        raise SpecificationError(f"The 'retries' must be a non-negative integer; got "
+                                 f"{retries!r}.")
+    retries = int(retries)
     weight_type = check_weight_type(weights, weight_type)
     weights_name = f"weights {weights!r}" if isinstance(weights, str) else "weights"
     client = _client_for(client)

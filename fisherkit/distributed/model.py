@@ -37,8 +37,9 @@ _EXPECTED_DEFAULTS = (("draws", 200), ("max_terms", 100_000), ("method", "auto")
 
 
 class DaskComputationError(RuntimeError):
-    """A pass over the partitions failed (a task raised, or workers were lost beyond
-    Dask's retries); no result is returned."""
+    """A pass over the partitions failed (a task raised more often than ``retries=``
+    allows, or workers died more often than Dask's ``allowed-failures``); no result is
+    returned."""
 
 
 class NotInMemoryError(SpecificationError, AttributeError):
@@ -327,19 +328,48 @@ def _default_client():
         return None
 
 
+def _failure(exc: BaseException, what: str, retries: int) -> DaskComputationError:
+    """The error that stops the fit, saying what was tried."""
+    tried = f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""
+    lost = ""
+    if type(exc).__name__ == "KilledWorker":
+        # a worker that dies is not a task error: Dask's scheduler setting governs it
+        lost = (" Workers died running the task; Dask reruns such a task up to its "
+                "'distributed.scheduler.allowed-failures' setting (3 by default, set where "
+                "the scheduler starts), not retries=.")
+    return DaskComputationError(f"The pass over the partitions computing {what} failed{tried} "
+                                f"({type(exc).__name__}: {exc}); no result is returned.{lost}")
+
+
 def compute(graph, what: str, client, retries: int):
     """Run a graph on the given client, else on the default client, else on Dask's
-    active scheduler (threads unless configured otherwise); Dask retries tasks of lost
-    workers, and anything that still fails stops the fit."""
-    try:
-        client = client if client is not None else _default_client()
-        if client is not None:
-            return client.compute(graph, retries=retries).result()
-        import dask
-        return dask.compute(graph)[0]
-    except (DataError, SpecificationError, FloatingPointError):
-        raise
-    except Exception as exc:
-        raise DaskComputationError(f"The pass over the partitions computing {what} failed "
-                                   f"({type(exc).__name__}: {exc}); no result is "
-                                   "returned.") from exc
+    active scheduler (threads unless configured otherwise).
+
+    A task that raises an error other than fisherkit's own (a failed read, say) is run
+    again up to ``retries`` times: on a ``dask.distributed`` client by Dask itself
+    (``Client.compute(retries=)``, per task); Dask's local schedulers run each task once,
+    so there the whole pass is run again. Anything that still fails stops the fit with
+    :class:`DaskComputationError`. Errors in the data (:class:`DataError`,
+    :class:`SpecificationError`) are raised as they are.
+
+    Examples
+    --------
+    >>> import dask
+    >>> compute(dask.delayed(sum)([1, 2, 3]), "a sum", None, retries=0)
+    6
+    """
+    attempts = 0
+    while True:
+        try:
+            active = client if client is not None else _default_client()
+            if active is not None:
+                return active.compute(graph, retries=retries).result()
+            import dask
+            return dask.compute(graph)[0]
+        except (DataError, SpecificationError, FloatingPointError):
+            raise
+        except Exception as exc:
+            if active is None and attempts < retries:
+                attempts += 1
+                continue
+            raise _failure(exc, what, retries) from exc
