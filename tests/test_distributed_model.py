@@ -254,6 +254,34 @@ def test_a_killed_worker_names_dasks_allowed_failures():
     assert "not retries=" in message
 
 
+def test_object_columns_follow_the_in_memory_column_policy(data):
+    """An ``object`` column of numbers is numeric and one of text categorical, as in
+    memory (Dask keeps object columns when its string conversion is off)."""
+    import dask
+    df, _ = data
+    objects = df.assign(x=df["x"].astype(object).where(df["x"].notna(), None),
+                        g=df["g"].astype(object))
+    memory = fk.fit("count ~ x + g", data=objects, family="poisson")
+    with dask.config.set({"dataframe.convert-string": False}):
+        frame = dd.from_pandas(objects, npartitions=4, sort=False)
+        assert frame.dtypes["x"] == object and frame.dtypes["g"] == object
+        on_dask = fk.fit("count ~ x + g", data=frame, family="poisson")
+        assert on_dask.names == memory.names == ("Intercept", "x", "g[T.b]", "g[T.c]",
+                                                 "g[T.d]")
+        assert on_dask.n_dropped == memory.n_dropped == 4
+        np.testing.assert_allclose(on_dask.params, memory.params, rtol=TOL)
+        np.testing.assert_allclose(on_dask.se, memory.se, rtol=TOL)
+        # numbers in some partitions and text in others: refused as a mixed column is
+        mixed = objects.assign(x=objects["x"].where(objects.index < 800, "n/a"))
+        with pytest.raises(fk.DataError, match=r"column 'x' mixes numbers and text"):
+            fk.fit("count ~ x", data=mixed, family="poisson")
+        with pytest.raises(fk.DataError, match=r"column 'x' mixes numbers and text: partition "
+                                               r"0 holds numbers and partition 2 text \('n/a' "
+                                               r"at row 800\)"):
+            fk.fit("count ~ x", data=dd.from_pandas(mixed, npartitions=4, sort=False),
+                   family="poisson")
+
+
 def test_separation_is_counted_over_partitions():
     rng = np.random.default_rng(3)
     x = rng.normal(size=400)

@@ -1,9 +1,11 @@
 """A Dask model from a formula, a Dask DataFrame (or a parquet path) and a family.
 
 Before the fit, one pass learns the levels of categorical columns (skipped for columns
-whose levels are known: Dask categoricals with known categories, or ``levels=``) and one
-pass counts the rows used and dropped, checks the design on the whole data set and takes
-starting values from rows sampled in every partition (all rows of a small data set).
+whose levels are known: Dask categoricals with known categories, or ``levels=``) and what
+``object`` columns hold, numbers or text, by the in-memory policy of
+:mod:`fisherkit.models.columns`; one pass counts the rows used and dropped (and sums the
+weights), checks the design on the whole data set and takes starting values from rows
+sampled in every partition (all rows of a small data set).
 """
 
 from __future__ import annotations
@@ -72,9 +74,12 @@ def _column_argument(frame, value, what: str):
 
 
 def _learned_levels(frame, used: list[str], wrapped: set, outcome: str, levels: dict):
-    """Which columns are categorical, and those whose levels a first pass must learn."""
+    """Which columns are categorical, those whose levels a first pass must learn, and the
+    ``object`` columns that pass must classify (numbers or text, as in memory: see
+    :mod:`fisherkit.models.columns`). Other dtypes (dates, say) are left to the partitions,
+    which refuse them as in memory."""
     import pandas as pd
-    fixed, learn = {}, []
+    fixed, learn, classify = {}, [], []
     for column in used:
         if column == outcome:
             continue
@@ -86,10 +91,29 @@ def _learned_levels(frame, used: list[str], wrapped: set, outcome: str, levels: 
                 fixed[column] = tuple(frame[column].cat.categories)
             else:
                 learn.append(column)
-        elif (not pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-              or column in wrapped):
+        elif column in wrapped or isinstance(dtype, pd.StringDtype) or dtype.kind in "US":
             learn.append(column)
-    return fixed, learn
+        elif dtype == object:
+            classify.append(column)
+    return fixed, learn, classify
+
+
+def _text_levels(found: list[dict], column: str):
+    """The levels of an ``object`` column, or None when it holds numbers; a column holding
+    numbers in some partitions and text in others is refused, as a mixed column is in
+    memory."""
+    kinds = {f[column]["kind"]: k for k, f in reversed(list(enumerate(found)))}
+    if "text" not in kinds:
+        return None
+    if "numbers" in kinds:
+        row, value = found[kinds["text"]][column]["first"]
+        raise DataError(
+            f"The column {column!r} mixes numbers and text: partition {kinds['numbers']} "
+            f"holds numbers and partition {kinds['text']} text ({value!r} at row {row!r}). "
+            f"Convert it to numbers (pd.to_numeric(df[{column!r}], errors='coerce') makes "
+            f"text missing), or use C({column}) for a categorical.")
+    values = [v for f in found if f[column]["kind"] == "text" for v in f[column]["values"]]
+    return tuple(sorted(dict.fromkeys(values)))
 
 
 def _weight_totals(summaries: list[dict], name: str) -> float:
@@ -184,14 +208,22 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
     columns = list(dict.fromkeys(used + [c for c in (offset, cluster, weights, *aux.values(),
                                                      *own) if c]))
     frame = _read(data, columns) if isinstance(data, (str, os.PathLike)) else frame[columns]
-    fixed, learn = _learned_levels(frame, used, wrapped, lhs, dict(levels or {}))
+    fixed, learn, classify = _learned_levels(frame, used, wrapped, lhs, dict(levels or {}))
     ordinal = family.drop_intercept and lhs in frame.columns
     scan = learn + ([lhs] if ordinal else [])
     partitions = frame.to_delayed()
     outcome_levels = None
-    if scan:
-        found = compute(delayed([delayed(parts.scan_partition)(p, scan) for p in partitions]),
-                         "the levels of categorical columns", client, retries)
+    if classify or scan:
+        # one pass: what object columns hold, and the levels of the categorical ones
+        both = compute(delayed([(delayed(parts.classify_partition)(p, k, classify),
+                                 delayed(parts.scan_partition)(p, scan))
+                                for k, p in enumerate(partitions)]),
+                       "the levels of categorical columns", client, retries)
+        found = [f for _, f in both]
+        for column in classify:
+            text = _text_levels([kinds for kinds, _ in both], column)
+            if text is not None:
+                fixed[column] = text
         for column in scan:
             values = np.concatenate([np.asarray(f[column], dtype=object) for f in found])
             values = list(dict.fromkeys(values.tolist()))
@@ -203,7 +235,10 @@ def distributed_model(formula: str, data, family: Family, *, offset=None, missin
                                             ordered=meta.ordered)
                 outcome_levels = family.prepare_outcome(pd.Series(values), lhs)[1]
             else:
-                fixed[column] = tuple(sorted(values))
+                try:
+                    fixed[column] = tuple(sorted(values))
+                except TypeError:  # C() of numbers and text: numbers first, as formulaic
+                    fixed[column] = tuple(sorted(values, key=lambda v: (isinstance(v, str), v)))
     spec = parts.PartitionSpec(formula, parts.partition_family(family, outcome_levels), fixed,
                                outcome_levels, offset, cluster, aux, missing, weights,
                                weight_type)

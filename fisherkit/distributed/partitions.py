@@ -25,11 +25,12 @@ from formulaic import Formula
 
 from ..exceptions import DataError, SpecificationError
 from ..models.family import Family
-from ..models.columns import categorical_only
+from ..models.columns import categorical_only, prepare_columns
 from ..models.formula import ModelData, build_data, check_constant_columns, check_enough_rows
 from ..models.index_model import Model
 
 __all__ = ["PartitionSpec", "formula_variables", "categorical_candidates", "scan_partition",
+           "classify_partition",
            "summarize_partition", "pooled_start", "partition_pieces", "combine_pieces", "Failure"]
 
 #: autograd keeps its trace stack in a global, so two threads must not differentiate at
@@ -114,6 +115,37 @@ def categorical_candidates(parts: list[str]) -> tuple[list[str], set[str]]:
 def scan_partition(frame: pd.DataFrame, columns: list[str]) -> dict:
     """The distinct values of some columns in one partition (missing values left out)."""
     return {c: pd.unique(frame[c].dropna()) for c in columns}
+
+
+def classify_partition(frame: pd.DataFrame, k: int, columns: list[str]) -> dict:
+    """What each ``object`` column of one partition holds, by the in-memory column policy
+    (:func:`fisherkit.models.columns.prepare_columns`): ``"numbers"``, ``"text"`` (with
+    its distinct values and its first row) or ``"empty"``; a partition that mixes the
+    two, or holds anything else, is refused as in memory, naming the partition.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"x": pd.Series([1, 2.5, None], dtype=object)})
+    >>> classify_partition(rows, 0, ["x"])["x"]["kind"]
+    'numbers'
+    """
+    out = {}
+    for column in columns:
+        try:
+            seen = prepare_columns(frame, [column])[column]
+        except DataError as exc:
+            raise DataError(f"In partition {k}: {exc}") from None
+        present = seen.notna().to_numpy()
+        if not present.any():
+            out[column] = {"kind": "empty"}
+        elif seen.dtype == object:
+            at = int(present.argmax())
+            out[column] = {"kind": "text", "values": pd.unique(seen[present]),
+                           "first": (frame.index[at], seen.iloc[at])}
+        else:
+            out[column] = {"kind": "numbers"}
+    return out
 
 
 def _with_levels(frame: pd.DataFrame, k: int, spec: PartitionSpec) -> pd.DataFrame:
