@@ -199,6 +199,15 @@ def test_weight_options_are_refused_with_their_name(kwargs, error, match):
         fk.fit("y ~ x", ddf, "logit", **kwargs)
 
 
+def test_bad_weights_in_a_dask_series_are_named_as_weights():
+    ddf = dd.from_pandas(WEIGHTED.assign(w=[1, 2, -1, 1, 1, 1, 1, 1]), npartitions=2,
+                         sort=False)
+    with pytest.raises(fk.DataError, match=r"In partition 0: The weights must be finite, "
+                                           r"non-negative numbers; the weight at row 2"):
+        fk.fit("y ~ x", ddf.drop(columns="w"), "logit", weights=ddf["w"],
+               weight_type="analytic")
+
+
 def test_missing_weights_are_dropped_or_named_with_their_partition(data):
     df, ddf = data
     with pytest.raises(fk.DataError, match=r"In partition 0: Missing values in column"):

@@ -195,7 +195,9 @@ def partition_data(frame: pd.DataFrame, k: int, spec: PartitionSpec) -> ModelDat
                           missing=spec.missing, cluster=spec.cluster, check_design=False,
                           weights=spec.weights, weight_type=kind, **spec.aux)
     except (DataError, SpecificationError) as exc:
-        raise type(exc)(f"In partition {k}: {exc}") from None
+        # weights given as a Dask Series live in a column of fisherkit's naming
+        text = str(exc).replace("weights '__fisherkit_weights'", "weights")
+        raise type(exc)(f"In partition {k}: {text}") from None
     if empty:
         data = dataclasses.replace(data.take(slice(0, 0)), n_dropped=len(frame))
     if spec.weight_type == "analytic":
