@@ -345,12 +345,12 @@ def compute(graph, what: str, client, retries: int):
     """Run a graph on the given client, else on the default client, else on Dask's
     active scheduler (threads unless configured otherwise).
 
-    A task that raises an error other than fisherkit's own (a failed read, say) is run
-    again up to ``retries`` times: on a ``dask.distributed`` client by Dask itself
-    (``Client.compute(retries=)``, per task); Dask's local schedulers run each task once,
-    so there the whole pass is run again. Anything that still fails stops the fit with
-    :class:`DaskComputationError`. Errors in the data (:class:`DataError`,
-    :class:`SpecificationError`) are raised as they are.
+    A task that raises (a failed read, say) is run again up to ``retries`` times: on a
+    ``dask.distributed`` client by Dask itself (``Client.compute(retries=)``, per task,
+    whatever it raised); Dask's local schedulers run each task once, so there the whole
+    pass is run again, unless the error is fisherkit's own (:class:`DataError`,
+    :class:`SpecificationError`), which would recur. Those are raised as they are;
+    anything else that still fails stops the fit with :class:`DaskComputationError`.
 
     Examples
     --------
@@ -358,10 +358,10 @@ def compute(graph, what: str, client, retries: int):
     >>> compute(dask.delayed(sum)([1, 2, 3]), "a sum", None, retries=0)
     6
     """
+    active = client if client is not None else _default_client()
     attempts = 0
     while True:
         try:
-            active = client if client is not None else _default_client()
             if active is not None:
                 return active.compute(graph, retries=retries).result()
             import dask

@@ -36,6 +36,10 @@ __all__ = ["PartitionSpec", "formula_variables", "categorical_candidates", "scan
 #: autograd keeps its trace stack in a global, so two threads must not differentiate at
 #: once; partitions in one process take turns (reading and design building overlap)
 AUTOGRAD_LOCK = threading.Lock()
+#: formulaic compiles each factor with the ast module, whose recursion counter CPython
+#: (3.11 here) shares between threads: two partitions building designs at once can fail
+#: with "SystemError: AST constructor recursion depth mismatch", so they take turns too
+FORMULA_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -191,9 +195,10 @@ def partition_data(frame: pd.DataFrame, k: int, spec: PartitionSpec) -> ModelDat
     # analytic weights come back raw (as probability weights do) and are scaled below
     kind = "probability" if spec.weight_type == "analytic" else spec.weight_type
     try:
-        data = build_data(spec.formula, frame, spec.family, offset=spec.offset,
-                          missing=spec.missing, cluster=spec.cluster, check_design=False,
-                          weights=spec.weights, weight_type=kind, **spec.aux)
+        with FORMULA_LOCK:
+            data = build_data(spec.formula, frame, spec.family, offset=spec.offset,
+                              missing=spec.missing, cluster=spec.cluster, check_design=False,
+                              weights=spec.weights, weight_type=kind, **spec.aux)
     except (DataError, SpecificationError) as exc:
         # weights given as a Dask Series live in a column of fisherkit's naming
         text = str(exc).replace("weights '__fisherkit_weights'", "weights")
