@@ -115,8 +115,8 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         (see :mod:`fisherkit.optimize.progress`). Nothing is printed by default.
     client, levels, retries
         For data in Dask only: the cluster (a ``distributed.Client`` or a scheduler
-        address), categorical levels known in advance, and how often a lost worker's task
-        is retried (see :func:`fisherkit.distributed.build.distributed_model`).
+        address), categorical levels known in advance, and how often a task that raised is
+        run again (see :func:`fisherkit.distributed.build.distributed_model`).
     **aux
         Extra per-observation data a user's family declares in its ``aux``.
 

@@ -179,31 +179,107 @@ def test_per_row_quantities_say_the_rows_are_not_in_memory(data):
         res.model.group_scores(res.theta, np.zeros(res.n_obs))
 
 
-FAILURES = {"left": 0}
+#: failures left for each partition's read (see :func:`_read_partition`)
+FAILURES: dict = {}
 
 
-def _flaky_logpdf(y, mu):
-    """A Poisson log-density that fails while ``FAILURES["left"]`` is positive."""
-    if FAILURES["left"] > 0:
-        FAILURES["left"] -= 1
-        raise OSError("simulated loss of a worker's data")
-    return y * anp.log(mu) - mu
+def _read_partition(k, rows):
+    """A partition's read that fails while ``FAILURES[k]`` is positive."""
+    if FAILURES.get(k, 0) > 0:
+        FAILURES[k] -= 1
+        raise OSError(f"simulated failed read of partition {k}")
+    return rows
 
 
-FLAKY = fk.Family(_flaky_logpdf, name="flaky_poisson", mu=fk.Predictor(link="log"))
+def flaky_frame(df, fails: int, npartitions=4):
+    """``df`` in partitions whose reads of partition 1 fail the first ``fails`` times."""
+    from dask import delayed
+    pieces = np.array_split(np.arange(len(df)), npartitions)
+    FAILURES.clear()
+    FAILURES[1] = fails
+    return dd.from_delayed([delayed(_read_partition, pure=False)(k, df.iloc[rows])
+                            for k, rows in enumerate(pieces)], meta=df.iloc[:0])
 
 
-def test_a_failing_task_is_retried_by_dask_or_stops_the_fit(data, client):
+@pytest.mark.parametrize("scheduler", ["distributed", "sync"])
+@pytest.mark.parametrize("fails, retries", [(2, 2), (0, 0), (3, 2), (1, 0)])
+def test_retries_rerun_a_failing_task_that_many_times(data, client, scheduler, fails, retries):
+    """On a cluster Dask reruns the task; on a local scheduler the pass is run again. Either
+    way a task failing ``fails`` times succeeds when ``fails <= retries``."""
+    import dask
+    df, _ = data
+    frame = flaky_frame(df, fails)
+    options = dict(client=client) if scheduler == "distributed" else {}
+    with dask.config.set(scheduler="sync"):
+        if fails <= retries:
+            res = fk.fit("count ~ x", data=frame, family="poisson", retries=retries, **options)
+            memory = fk.fit("count ~ x", data=df, family="poisson")
+            np.testing.assert_allclose(res.params, memory.params, rtol=TOL)
+            assert FAILURES[1] == 0
+            return
+        with pytest.raises(DaskComputationError,
+                           match=r"computing the rows and design checks failed"
+                                 + (f" after {retries} retries" if retries else "")
+                                 + r" \(OSError: simulated failed read of partition 1\); "
+                                   "no result is returned"):
+            fk.fit("count ~ x", data=frame, family="poisson", retries=retries, **options)
+    # the first failure beyond the retries stops the fit
+    assert FAILURES[1] == fails - retries - 1
+
+
+def test_a_data_error_is_not_retried_and_retries_are_checked(data):
     df, ddf = data
-    memory = fk.fit("count ~ x", data=df, family=FLAKY)
-    FAILURES["left"] = 1
-    survived = fk.fit("count ~ x", data=ddf, family=FLAKY, client=client, retries=2)
-    np.testing.assert_allclose(survived.params, memory.params, rtol=TOL)
-    assert FAILURES["left"] == 0
-    FAILURES["left"] = 10**6
-    with pytest.raises(DaskComputationError, match="simulated loss.*no result is returned"):
-        fk.fit("count ~ x", data=ddf, family=FLAKY, client=client, retries=0)
-    FAILURES["left"] = 0
+    with pytest.raises(fk.SpecificationError, match="'retries' must be a non-negative integer"):
+        fk.fit("count ~ x", data=ddf, family="poisson", retries=-1)
+    with pytest.raises(fk.SpecificationError, match="'retries' must be a non-negative integer"):
+        fk.fit("count ~ x", data=ddf, family="poisson", retries=1.5)
+    calls = {"n": 0}
+
+    def bad_read(rows):
+        calls["n"] += 1
+        return rows.assign(x=np.inf)
+
+    import dask
+    frame = dd.from_delayed([dask.delayed(bad_read)(df.iloc[:100])], meta=df.iloc[:0])
+    with dask.config.set(scheduler="sync"), pytest.raises(fk.DataError, match="infinite"):
+        fk.fit("count ~ x", data=frame, family="poisson", retries=3)
+    assert calls["n"] == 1
+
+
+def test_a_killed_worker_names_dasks_allowed_failures():
+    from fisherkit.distributed.model import _failure
+    killed = type("KilledWorker", (Exception,), {})("Attempted to run task on 4 workers")
+    message = str(_failure(killed, "the score", 2))
+    assert "after 2 retries" in message and "'distributed.scheduler.allowed-failures'" in message
+    assert "not retries=" in message
+
+
+def test_object_columns_follow_the_in_memory_column_policy(data):
+    """An ``object`` column of numbers is numeric and one of text categorical, as in
+    memory (Dask keeps object columns when its string conversion is off)."""
+    import dask
+    df, _ = data
+    objects = df.assign(x=df["x"].astype(object).where(df["x"].notna(), None),
+                        g=df["g"].astype(object))
+    memory = fk.fit("count ~ x + g", data=objects, family="poisson")
+    with dask.config.set({"dataframe.convert-string": False}):
+        frame = dd.from_pandas(objects, npartitions=4, sort=False)
+        assert frame.dtypes["x"] == object and frame.dtypes["g"] == object
+        on_dask = fk.fit("count ~ x + g", data=frame, family="poisson")
+        assert on_dask.names == memory.names == ("Intercept", "x", "g[T.b]", "g[T.c]",
+                                                 "g[T.d]")
+        assert on_dask.n_dropped == memory.n_dropped == 4
+        np.testing.assert_allclose(on_dask.params, memory.params, rtol=TOL)
+        np.testing.assert_allclose(on_dask.se, memory.se, rtol=TOL)
+        # numbers in some partitions and text in others: refused as a mixed column is
+        mixed = objects.assign(x=objects["x"].where(objects.index < 800, "n/a"))
+        with pytest.raises(fk.DataError, match=r"column 'x' mixes numbers and text"):
+            fk.fit("count ~ x", data=mixed, family="poisson")
+        with pytest.raises(fk.DataError, match=r"column 'x' mixes numbers and text: partition "
+                                               r"0 holds numbers and partition 2 text \('n/a' "
+                                               r"at row 800\)"):
+            fk.fit("count ~ x", data=dd.from_pandas(mixed, npartitions=4, sort=False),
+                   family="poisson")
 
 
 def test_separation_is_counted_over_partitions():

@@ -12,6 +12,7 @@ from fisherkit.distributed.partitions import (
     PartitionSpec,
     categorical_candidates,
     check_whole_design,
+    classify_partition,
     combine_pieces,
     formula_variables,
     partition_data,
@@ -80,6 +81,19 @@ def test_scan_partition_gives_the_distinct_values_without_missing_ones():
     part = pd.DataFrame({"g": ["b", None, "a", "b"], "k": [1.0, np.nan, 1.0, 2.0]})
     found = scan_partition(part, ["g", "k"])
     assert sorted(found["g"]) == ["a", "b"] and sorted(found["k"]) == [1.0, 2.0]
+
+
+def test_classify_partition_follows_the_in_memory_column_policy():
+    part = pd.DataFrame({"num": [1, 2.5, None, True], "text": ["b", None, "a", "b"],
+                         "none": [None] * 4, "mixed": [1.0, 2.0, 3.0, "n/a"]},
+                        index=[10, 11, 12, 13], dtype=object)
+    found = classify_partition(part, 2, ["num", "text", "none"])
+    assert found["num"] == {"kind": "numbers"} and found["none"] == {"kind": "empty"}
+    assert found["text"]["kind"] == "text" and sorted(found["text"]["values"]) == ["a", "b"]
+    assert found["text"]["first"] == (10, "b")
+    with pytest.raises(fk.DataError, match=r"In partition 2: The column 'mixed' mixes numbers "
+                                           r"and text: row 13 holds 'n/a' among 3 numbers"):
+        classify_partition(part, 2, ["mixed"])
 
 
 # ---- errors that name the partition -------------------------------------------------------

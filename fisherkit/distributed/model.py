@@ -26,6 +26,7 @@ from ..models.expected import ExpectedInformation
 from ..models.family import Family
 from ..models.index_model import Model
 from ..models.protocol import refuse_subset
+from ..models.weights import effective_n
 from . import partitions as parts
 
 __all__ = ["DistributedModel", "DistributedData", "ClusterColumn", "DaskComputationError",
@@ -36,8 +37,9 @@ _EXPECTED_DEFAULTS = (("draws", 200), ("max_terms", 100_000), ("method", "auto")
 
 
 class DaskComputationError(RuntimeError):
-    """A pass over the partitions failed (a task raised, or workers were lost beyond
-    Dask's retries); no result is returned."""
+    """A pass over the partitions failed (a task raised more often than ``retries=``
+    allows, or workers died more often than Dask's ``allowed-failures``); no result is
+    returned."""
 
 
 class NotInMemoryError(SpecificationError, AttributeError):
@@ -59,7 +61,12 @@ class ClusterColumn:
 
 @dataclass(frozen=True)
 class DistributedData:
-    """What a Dask fit knows of its data: counts, names and levels, never rows."""
+    """What a Dask fit knows of its data: counts, names and levels, never rows.
+
+    ``n_obs`` counts the rows used (as :class:`fisherkit.models.formula.ModelData` does);
+    ``weight_total`` is the sum of their weights as given (before analytic weights are
+    rescaled), None without weights.
+    """
 
     n_obs: int
     n_dropped: int
@@ -68,6 +75,8 @@ class DistributedData:
     levels: tuple | None
     outcome: str
     cluster: ClusterColumn | None = None
+    weight_type: str | None = None
+    weight_total: float | None = None
 
     def __getattr__(self, name):
         raise NotInMemoryError(f"The data of a Dask fit are not held in memory, so there is no "
@@ -105,7 +114,7 @@ class DistributedModel:
         self.names, self.working_names = template.names, template.working_names
 
     def __repr__(self) -> str:
-        return (f"<DistributedModel {self.family.name}: {self.n_obs} rows in "
+        return (f"<DistributedModel {self.family.name}: {self.n_rows} rows in "
                 f"{self.data.n_partitions} partitions>")
 
     def __getstate__(self) -> dict:
@@ -114,15 +123,16 @@ class DistributedModel:
 
     @property
     def n_obs(self) -> int:
-        return self.data.n_obs
+        """Observations: the rows, or the sum of their frequency weights."""
+        return effective_n(self.data.weight_total, self.data.weight_type, self.data.n_obs)
 
     @property
     def n_rows(self) -> int:
         return self.data.n_obs
 
     @property
-    def weight_type(self) -> None:
-        return None
+    def weight_type(self) -> str | None:
+        return self.data.weight_type
 
     @property
     def label(self) -> str:
@@ -187,6 +197,8 @@ class DistributedModel:
     def _se_pieces(self) -> tuple:
         """Computed together the first time any of them is needed at a point."""
         out = [("expected", _EXPECTED_DEFAULTS), "opg"]
+        if self.weight_type not in (None, "frequency"):
+            out.append("meat")
         return tuple(out + (["groups"] if self.data.cluster is not None else []))
 
     # ---- the Model interface ------------------------------------------------------------
@@ -216,8 +228,13 @@ class DistributedModel:
         return self._pieces(theta, ("opg",), self._se_pieces(), soft=self._se_pieces())["opg"].copy()
 
     def sandwich_meat(self, theta) -> np.ndarray:
-        """The OPG: data in Dask carry no observation weights."""
-        return self.opg(theta)
+        """The sandwich's middle, as :meth:`Model.sandwich_meat`: the OPG (``sum w s s'``)
+        without weights or with frequency weights, else ``sum (w s)(w s)'``, a piece of
+        its own summed over partitions."""
+        if self.weight_type in (None, "frequency"):
+            return self.opg(theta)
+        se = self._se_pieces()
+        return self._pieces(theta, ("meat",), se, soft=se)["meat"].copy()
 
     def group_scores(self, theta, groups) -> np.ndarray:
         """Scores summed within the fit's clusters (labels from its ``cluster=`` column)."""
@@ -311,19 +328,48 @@ def _default_client():
         return None
 
 
+def _failure(exc: BaseException, what: str, retries: int) -> DaskComputationError:
+    """The error that stops the fit, saying what was tried."""
+    tried = f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""
+    lost = ""
+    if type(exc).__name__ == "KilledWorker":
+        # a worker that dies is not a task error: Dask's scheduler setting governs it
+        lost = (" Workers died running the task; Dask reruns such a task up to its "
+                "'distributed.scheduler.allowed-failures' setting (3 by default, set where "
+                "the scheduler starts), not retries=.")
+    return DaskComputationError(f"The pass over the partitions computing {what} failed{tried} "
+                                f"({type(exc).__name__}: {exc}); no result is returned.{lost}")
+
+
 def compute(graph, what: str, client, retries: int):
     """Run a graph on the given client, else on the default client, else on Dask's
-    active scheduler (threads unless configured otherwise); Dask retries tasks of lost
-    workers, and anything that still fails stops the fit."""
-    try:
-        client = client if client is not None else _default_client()
-        if client is not None:
-            return client.compute(graph, retries=retries).result()
-        import dask
-        return dask.compute(graph)[0]
-    except (DataError, SpecificationError, FloatingPointError):
-        raise
-    except Exception as exc:
-        raise DaskComputationError(f"The pass over the partitions computing {what} failed "
-                                   f"({type(exc).__name__}: {exc}); no result is "
-                                   "returned.") from exc
+    active scheduler (threads unless configured otherwise).
+
+    A task that raises (a failed read, say) is run again up to ``retries`` times: on a
+    ``dask.distributed`` client by Dask itself (``Client.compute(retries=)``, per task,
+    whatever it raised); Dask's local schedulers run each task once, so there the whole
+    pass is run again, unless the error is fisherkit's own (:class:`DataError`,
+    :class:`SpecificationError`), which would recur. Those are raised as they are;
+    anything else that still fails stops the fit with :class:`DaskComputationError`.
+
+    Examples
+    --------
+    >>> import dask
+    >>> compute(dask.delayed(sum)([1, 2, 3]), "a sum", None, retries=0)
+    6
+    """
+    active = client if client is not None else _default_client()
+    attempts = 0
+    while True:
+        try:
+            if active is not None:
+                return active.compute(graph, retries=retries).result()
+            import dask
+            return dask.compute(graph)[0]
+        except (DataError, SpecificationError, FloatingPointError):
+            raise
+        except Exception as exc:
+            if active is None and attempts < retries:
+                attempts += 1
+                continue
+            raise _failure(exc, what, retries) from exc

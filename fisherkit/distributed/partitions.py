@@ -14,8 +14,8 @@ levels is an error naming the column, the level and the partition.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
-import re
 import threading
 from dataclasses import dataclass, field
 
@@ -25,16 +25,22 @@ from formulaic import Formula
 
 from ..exceptions import DataError, SpecificationError
 from ..models.family import Family
+from ..models.columns import categorical_only, prepare_columns
 from ..models.design_checks import check_constant_columns, check_enough_rows
 from ..models.formula import ModelData, build_data
 from ..models.index_model import Model
 
 __all__ = ["PartitionSpec", "formula_variables", "categorical_candidates", "scan_partition",
+           "classify_partition",
            "summarize_partition", "pooled_start", "partition_pieces", "combine_pieces", "Failure"]
 
 #: autograd keeps its trace stack in a global, so two threads must not differentiate at
 #: once; partitions in one process take turns (reading and design building overlap)
 AUTOGRAD_LOCK = threading.Lock()
+#: formulaic compiles each factor with the ast module, whose recursion counter CPython
+#: (3.11 here) shares between threads: two partitions building designs at once can fail
+#: with "SystemError: AST constructor recursion depth mismatch", so they take turns too
+FORMULA_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,12 @@ class PartitionSpec:
     cluster: str | None = None
     aux: dict = field(default_factory=dict)
     missing: str = "drop"
+    #: the weights column and its kind (:mod:`fisherkit.models.weights`)
+    weights: str | None = None
+    weight_type: str | None = None
+    #: what analytic weights are multiplied by: the whole data's rows over the sum of their
+    #: weights, learned in the summary pass (None before it: the raw weights)
+    weight_scale: float | None = None
 
 
 @dataclass(frozen=True)
@@ -99,20 +111,46 @@ def formula_variables(formula: str, family: Family) -> tuple[str, list[str]]:
 
 
 def categorical_candidates(parts: list[str]) -> tuple[list[str], set[str]]:
-    """Variables the formula uses, and those it uses only inside ``C(...)``."""
-    used, wrapped = [], set()
-    for part in parts:
-        used += [str(v) for v in Formula(part).required_variables]
-        for name in re.findall(r"\bC\(\s*([A-Za-z_][A-Za-z0-9_.]*)", part):
-            rest = re.sub(r"\bC\(\s*" + re.escape(name) + r"\b", "", part)
-            if not re.search(r"(?<![\w.])" + re.escape(name) + r"(?![\w.])", rest):
-                wrapped.add(name)
-    return list(dict.fromkeys(sorted(used))), wrapped
+    """Variables the formula uses, and those it uses only inside ``C(...)`` (the in-memory
+    rule, :func:`fisherkit.models.columns.categorical_only`)."""
+    used = [str(v) for part in parts for v in Formula(part).required_variables]
+    return list(dict.fromkeys(sorted(used))), categorical_only(parts)
 
 
 def scan_partition(frame: pd.DataFrame, columns: list[str]) -> dict:
     """The distinct values of some columns in one partition (missing values left out)."""
     return {c: pd.unique(frame[c].dropna()) for c in columns}
+
+
+def classify_partition(frame: pd.DataFrame, k: int, columns: list[str]) -> dict:
+    """What each ``object`` column of one partition holds, by the in-memory column policy
+    (:func:`fisherkit.models.columns.prepare_columns`): ``"numbers"``, ``"text"`` (with
+    its distinct values and its first row) or ``"empty"``; a partition that mixes the
+    two, or holds anything else, is refused as in memory, naming the partition.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"x": pd.Series([1, 2.5, None], dtype=object)})
+    >>> classify_partition(rows, 0, ["x"])["x"]["kind"]
+    'numbers'
+    """
+    out = {}
+    for column in columns:
+        try:
+            seen = prepare_columns(frame, [column])[column]
+        except DataError as exc:
+            raise DataError(f"In partition {k}: {exc}") from None
+        present = seen.notna().to_numpy()
+        if not present.any():
+            out[column] = {"kind": "empty"}
+        elif seen.dtype == object:
+            at = int(present.argmax())
+            out[column] = {"kind": "text", "values": pd.unique(seen[present]),
+                           "first": (frame.index[at], seen.iloc[at])}
+        else:
+            out[column] = {"kind": "numbers"}
+    return out
 
 
 def _with_levels(frame: pd.DataFrame, k: int, spec: PartitionSpec) -> pd.DataFrame:
@@ -132,15 +170,46 @@ def _with_levels(frame: pd.DataFrame, k: int, spec: PartitionSpec) -> pd.DataFra
     return frame
 
 
+def _zero_weights(frame: pd.DataFrame, spec: PartitionSpec) -> bool:
+    """Whether every known weight of the partition is zero (it then has no rows to fit,
+    though the whole data set may)."""
+    if spec.weights is None:
+        return False
+    w = pd.to_numeric(frame[spec.weights], errors="coerce")
+    return bool(w.notna().any() and (w[w.notna()] == 0).all())
+
+
 def partition_data(frame: pd.DataFrame, k: int, spec: PartitionSpec) -> ModelData:
-    """The model data of one partition, with errors that name the partition."""
+    """The model data of one partition, with errors that name the partition.
+
+    Analytic weights are rescaled by the whole data's factor (``spec.weight_scale``), not
+    the partition's, so that they sum to the rows of the whole data as in memory.
+    """
     frame = _with_levels(frame, k, spec)
+    # build_data refuses weights that are all zero, which is right for the whole data set
+    # but not for one partition: its rows are checked with the zeros as ones, then dropped
+    empty = _zero_weights(frame, spec)
+    if empty:
+        w = frame[spec.weights]
+        frame = frame.assign(**{spec.weights: w.mask(pd.to_numeric(w, errors="coerce") == 0,
+                                                     1)})
+    # analytic weights come back raw (as probability weights do) and are scaled below
+    kind = "probability" if spec.weight_type == "analytic" else spec.weight_type
     try:
-        return build_data(spec.formula, frame, spec.family, offset=spec.offset,
-                          missing=spec.missing, cluster=spec.cluster, check_design=False,
-                          **spec.aux)
+        with FORMULA_LOCK:
+            data = build_data(spec.formula, frame, spec.family, offset=spec.offset,
+                              missing=spec.missing, cluster=spec.cluster, check_design=False,
+                              weights=spec.weights, weight_type=kind, **spec.aux)
     except (DataError, SpecificationError) as exc:
-        raise type(exc)(f"In partition {k}: {exc}") from None
+        # weights given as a Dask Series live in a column of fisherkit's naming
+        text = str(exc).replace("weights '__fisherkit_weights'", "weights")
+        raise type(exc)(f"In partition {k}: {text}") from None
+    if empty:
+        data = dataclasses.replace(data.take(slice(0, 0)), n_dropped=len(frame))
+    if spec.weight_type == "analytic":
+        scale = 1.0 if spec.weight_scale is None else spec.weight_scale
+        data = dataclasses.replace(data, weights=data.weights * scale, weight_type="analytic")
+    return data
 
 
 def _digest(column: np.ndarray) -> bytes:
@@ -162,8 +231,15 @@ def summarize_partition(frame: pd.DataFrame, k: int, spec: PartitionSpec,
             width = X.shape[1]
             columns[key] = (np.full(width, np.inf), np.full(width, -np.inf), [b""] * width)
     rows = np.unique(np.linspace(0, n - 1, min(n, sample_rows)).round().astype(int))
-    return {"n_obs": n, "n_dropped": data.n_dropped, "columns": columns,
-            "sample": data.take(rows)}
+    out = {"n_obs": n, "n_dropped": data.n_dropped, "columns": columns,
+           "sample": data.take(rows)}
+    if spec.weights is not None:
+        # the sum over the rows used (n_obs of frequency weights, the analytic factor), and
+        # whether any weight of the partition is positive (all zero is refused as a whole)
+        every = pd.to_numeric(frame[spec.weights], errors="coerce")
+        out["weights"] = {"sum": float(np.sum(data.weights)), "known": int(every.notna().sum()),
+                          "positive": int((every > 0).sum())}
+    return out
 
 
 def pooled_start(family: Family, samples: list[ModelData]) -> np.ndarray:
@@ -202,6 +278,8 @@ def _piece(name, model: Model, theta: np.ndarray, k: int):
         return model.loglik(theta)
     if name == "opg":
         return model.opg(theta)
+    if name == "meat":
+        return model.sandwich_meat(theta)
     if name == "groups":
         return _group_sums(model, theta)
     if name == "separated":
