@@ -242,8 +242,14 @@ def test_probability_weights_refuse_model_based_covariances_and_lr_tests(cpunish
                cov="observed")
     small = fk.fit("EXECUTIONS ~ INCOME", cpunish, "poisson", weights="fw",
                    weight_type="probability")
-    with pytest.raises(fk.SpecificationError, match="probability weights"):
+    with pytest.raises(fk.SpecificationError, match="A likelihood-ratio test needs a likelihood"):
         fk.lr_test(small, res)
+    with pytest.raises(fk.SpecificationError, match="A profile-likelihood interval needs a "
+                                                    "likelihood.*res.conf_int"):
+        res.profile_ci("INCOME")
+    with pytest.raises(fk.SpecificationError, match="information-matrix test is not available "
+                                                    "for a fit with probability weights"):
+        res.information_matrix_test()
     assert list(res.se_table().columns) == ["sandwich", "robust"]
 
 

@@ -105,6 +105,20 @@ def test_every_builtin_family_and_link_round_trips(name, link):
             round_trip(res).with_cov("expected").se
 
 
+@pytest.mark.parametrize("weight_type", ["frequency", "analytic", "probability"])
+def test_weighted_fits_round_trip(weight_type):
+    df, _ = simulate("poisson", n=120)
+    w = np.random.default_rng(2).integers(1, 4, size=len(df))
+    res = fk.fit(FORMULA, with_clusters(df).assign(w=w), "poisson", cluster="g", weights="w",
+                 weight_type=weight_type)
+    kinds = tuple(k for k in COV_TYPES
+                  if not (weight_type == "probability" and k in ("observed", "expected", "opg")))
+    check_round_trips(res, kinds, profile=weight_type != "probability")
+    again = round_trip(res)
+    assert (again.n_obs, again.model.weight_type) == (res.n_obs, weight_type)
+    np.testing.assert_array_equal(again.predict(average=True), res.predict(average=True))
+
+
 def zip_data(n: int = 200) -> pd.DataFrame:
     rng = np.random.default_rng(7)
     df = pd.DataFrame({"x1": rng.uniform(-1, 1, n), "x2": rng.uniform(-1, 1, n)})

@@ -59,6 +59,11 @@ def information_matrix_test(result, pairs=None) -> pd.Series:
     3.0
     """
     model, theta = result.model, result.theta
+    if model.weight_type is not None:
+        raise SpecificationError(
+            f"The information-matrix test is not available for a fit with {model.weight_type} "
+            "weights: its indicators are per observation, and the test is derived for "
+            "unweighted rows.")
     n, p = model.n_obs, model.n_params
     pairs = _indicator_pairs(p) if pairs is None else pairs
     S = model.scores_obs(theta)

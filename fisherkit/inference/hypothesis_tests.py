@@ -21,6 +21,7 @@ from scipy import stats
 from ..building import build_model
 from ..models.family import Family
 from ..models.protocol import LikelihoodModel
+from ..models.weights import refuse_pseudo_likelihood
 from ..exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError, user_stacklevel
 from .restrictions import restriction_matrix
 
@@ -85,11 +86,9 @@ def wald_test(result, restriction, *, cov: str | None = None) -> pd.Series:
 
 def _check_same_data(restricted, full, test: str) -> None:
     """``restricted`` and ``full`` are models (a fit's ``model``)."""
-    if "probability" in (restricted.weight_type, full.weight_type):
-        raise SpecificationError(
-            f"A {test} test needs a likelihood, and a fit with probability weights maximizes "
-            "a pseudo-log-likelihood; test the restrictions with res.wald_test() on the "
-            "robust covariance instead.")
+    for model in (restricted, full):
+        refuse_pseudo_likelihood(model.weight_type, f"A {test} test",
+                                 "res.wald_test() on the robust covariance instead")
     if restricted.weight_type != full.weight_type:
         raise SpecificationError(
             f"A {test} test needs both models weighted alike; the restricted fit has "

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError, user_stacklevel
+from ..models.weights import refuse_pseudo_likelihood
 from ..optimize.directions import newton_direction
 from .covariance import INFORMATION_COVS, invert_information
 
@@ -324,6 +325,8 @@ def profile_ci(result, names=None, alpha: float = 0.05) -> pd.DataFrame:
     """
     if not (isinstance(alpha, (float, int)) and 0.0 < alpha < 1.0):
         raise SpecificationError(f"The 'alpha' must lie in (0, 1); got {alpha!r}.")
+    refuse_pseudo_likelihood(result.model.weight_type, "A profile-likelihood interval",
+                             "the Wald intervals of res.conf_int() (robust covariance)")
     if names is None:
         names = [n for i, n in enumerate(result.names) if result.model.own_coordinate(i)]
     elif isinstance(names, str):

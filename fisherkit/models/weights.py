@@ -31,7 +31,7 @@ from ..exceptions import DataError, SpecificationError
 from ..validation import spoken_list
 
 __all__ = ["WEIGHT_TYPES", "MODEL_BASED", "check_weight_type", "check_weights",
-           "model_weights", "effective_n", "refuse_model_based"]
+           "model_weights", "effective_n", "refuse_model_based", "refuse_pseudo_likelihood"]
 
 #: the kinds of observation weight, with what each means (see the module's docstring)
 WEIGHT_TYPES = {
@@ -132,6 +132,15 @@ def effective_n(weights: np.ndarray | None, weight_type: str | None, n_rows: int
     if weight_type == "frequency":
         return int(round(float(np.sum(weights))))
     return n_rows
+
+
+def refuse_pseudo_likelihood(weight_type: str | None, what: str, instead: str) -> None:
+    """Refuse ``what`` (a likelihood-ratio test, a profile interval) of a fit with probability
+    weights, whose pseudo-log-likelihood differences are not chi-squared; say what to use."""
+    if weight_type == "probability":
+        raise SpecificationError(
+            f"{what} needs a likelihood, and a fit with probability weights maximizes a "
+            f"pseudo-log-likelihood, whose differences are not chi-squared; use {instead}.")
 
 
 def refuse_model_based(kind: str, weight_type: str | None) -> None:
