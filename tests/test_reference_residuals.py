@@ -173,10 +173,9 @@ def test_star98_gap_is_in_the_fitted_means():
     """Stata's fitted counts ``m p`` (y minus its response residual) are 1.8e-8 relative from
     fisherkit's, while the residuals are up to 2400 times smaller than the counts: the 9e-7
     relative gap of the residuals is that of the means, amplified by the cancellation (the
-    largest, row 90: means 4.9e-9 apart, a residual 183 times smaller than its mean). Those
-    means sit 2e-8 off the design's column space on the logit scale (the response
-    residuals' rounding would explain 1e-9), so Stata's data or stopping point differed a
-    little; float32 covariates are not it (they move the residuals by 1.5e-3)."""
+    largest, row 90: means 4.9e-9 apart, a residual 183 times smaller than its mean). A
+    1.8e-8 gap in the means is within an ML stopping point; float32 covariates are not the
+    cause (they move the residuals by 1.5e-3)."""
     res = star98_fit(tol=1e-12)
     stata = glm_test_resids.star98_resids
     mu_stata = res.model.data.y - stata[:, OLD_COLUMNS.index("response")]
