@@ -116,15 +116,6 @@ def mean_slope(name, res, mu):
     return {"lbw": mu * (1.0 - mu), "scotvote": -mu ** 2, "cpunish": mu}[name]
 
 
-def link_of(name, res, mu):
-    if name == "star98":
-        p = mu / res.model.data.aux["trials"]
-        return np.log(p / (1.0 - p))
-    if name == "lbw":
-        return np.log(mu / (1.0 - mu))
-    return 1.0 / mu if name == "scotvote" else np.log(mu)
-
-
 OLD = {  # name: (fit, Stata's residuals)
     "lbw": (lbw_fit, glm_test_resids.lbw_resids),
     "star98": (star98_fit, glm_test_resids.star98_resids),
@@ -149,7 +140,7 @@ def old(request):
 # - lbw and cpunish: every printed digit, up to Stata's stopping point: largest gaps 1.2
 #   (lbw) and 2.1 (cpunish, Anscombe) half-units, 5e-8 and 3e-7 relative
 # - scotvote: 1.2e-5 relative (up to about 2000 half-units of the 6 to 8 printed digits),
-#   Stata's early stop, shown by the next test
+#   Stata's early stop (test_scotvote_gap_is_statas_stopping_point)
 # - star98: 9.2e-7 relative (46 half-units) on every kind alike. The residuals are small
 #   differences of large counts, and Stata's fitted means agree with fisherkit's to 1.8e-8
 #   relative only (test_star98_gap_is_in_the_fitted_means); statsmodels' own test compares
