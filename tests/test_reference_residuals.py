@@ -34,8 +34,9 @@ One convention differs, in the old listing only: ``glm_test_resids``' working co
 ``(y - mu) d mu / d eta``, where Stata documents ``(y - mu) d eta / d mu`` and its
 ``predict, working`` in the later do-file gives that (the cpunish model is in both files: the
 other four columns agree to 2.4e-6 relative, the old run matching double data and the later
-one float data, while the working columns differ by the factor ``mu^2``). statsmodels' own test multiplies
-the old column by ``(d eta / d mu)^2`` ("fix incorrect numbers in resid_working"); so do we.
+one float data, while the working columns differ by the factor ``mu^2``). statsmodels' own
+test multiplies the old column by ``(d eta / d mu)^2`` ("fix incorrect numbers in
+resid_working"); so do we.
 """
 
 import types
