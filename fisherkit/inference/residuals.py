@@ -5,13 +5,24 @@ With ``mu_i`` the fitted mean on the outcome's own scale (counts for a binomial 
 trials: ``y`` successes against ``mu = m p``), ``V`` the family's variance function and
 ``d_i`` its unit deviance:
 
-- ``"response"``  ``y - mu``
+- ``"response"``  ``y - mu`` (Stata's ``predict, response``)
 - ``"pearson"``   ``(y - mu) / sqrt(V(mu))``, not scaled by a dispersion (Stata's)
-- ``"deviance"``  ``sign(y - mu) sqrt(d_i)``
-- ``"working"``   ``(y - mu) d eta / d mu``
+- ``"deviance"``  ``sign(y - mu) sqrt(d_i)``, the sign of the response residual (Stata's)
+- ``"working"``   ``(y - mu) d eta / d mu`` (Stata's ``predict, working`` as documented and as
+  its cpunish run in statsmodels' ``results_glm_poisson_weights.py`` gives it; the older
+  listing in statsmodels' ``glm_test_resids.py`` holds ``(y - mu) d mu / d eta``, which
+  statsmodels' own tests correct by ``(d eta / d mu)^2``). For a binomial with trials
+  ``mu = m p`` gives ``(y / m - p) g'(p)``.
 - ``"anscombe"``  the family's Anscombe residual (McCullagh and Nelder, table 2.1; the
   binomial through the incomplete beta function ``B(2/3, 2/3)`` and NB2 through
-  ``2F1(2/3, 1/3; 5/3; -alpha y)``, as Stata's ``glm`` and statsmodels)
+  ``2F1(2/3, 1/3; 5/3; -alpha y)``, as Stata's ``glm`` and statsmodels), not divided by the
+  square root of a dispersion (Stata's; statsmodels' ``resid_anscombe_unscaled``)
+
+Observation weights (``weight_type="frequency"``, ``"analytic"``, ``"probability"``) change
+the fitted means only: every residual is the unweighted formula at those means, as Stata's
+``predict`` after ``glm [fweight|aweight|pweight]`` (statsmodels' ``var_weights`` multiply
+the Pearson, deviance and Anscombe residuals by ``sqrt(w)`` instead). These conventions are
+checked against Stata's listings in ``tests/test_reference_residuals.py``.
 
 Censored survival families (exponential, Weibull) have no ``y - mu``; they give
 ``"cox_snell"``, ``r_i = -log S(t_i)`` at the fitted parameters, and ``"martingale"``,
