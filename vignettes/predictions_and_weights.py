@@ -116,9 +116,12 @@ def residual_tables(res, spector) -> dict:
 
 def cpunish_data() -> pd.DataFrame:
     """The cpunish data as statsmodels' weighted Poisson tests use them (after Stata's
-    do-file): log of violent crime per 100,000, and the made-up weights 1, 1, 1, 2, 2, 2, ..."""
+    do-file): log of violent crime per 100,000, and the made-up weights 1, 1, 1, 2, 2, 2, ...
+    The covariates are rounded to float32, as Stata stored them."""
     df = pd.DataFrame(load_cpunish().data)
     df["LN_VC100k96"] = np.log(df["VC100k96"])
+    covariates = ["INCOME", "PERPOVERTY", "PERBLACK", "LN_VC100k96", "SOUTH", "DEGREE"]
+    df[covariates] = df[covariates].astype(np.float32).astype(float)
     df["w"] = CPUNISH_WEIGHTS
     return df
 
@@ -371,8 +374,13 @@ weights statsmodels' tests give them ({", ".join(str(v) for v in CPUNISH_WEIGHTS
 Stata's results for those fits, quoted in
 `statsmodels/genmod/tests/results/results_glm_poisson_weights.py`:
 
+Stata held the covariates as `float` (single precision), so they are rounded the same way
+here; unrounded, the estimates would differ from Stata's in the seventh digit.
+
 ```python
 df["LN_VC100k96"] = np.log(df["VC100k96"])
+covariates = ["INCOME", "PERPOVERTY", "PERBLACK", "LN_VC100k96", "SOUTH", "DEGREE"]
+df[covariates] = df[covariates].astype(np.float32).astype(float)   # as Stata stored them
 formula = "{CPUNISH}"
 res = fk.fit(formula, df, "poisson", weights="w", weight_type="frequency")
 ```
