@@ -22,27 +22,34 @@ __all__ = ["main"]
 
 
 #: the options of ``fit`` and ``predict`` passed to :func:`fisherkit.fit` by name
-FIT_OPTIONS = ("link", "offset", "trials", "event", "cluster", "weights", "weight_type")
+#: the options of the model itself, passed to fk.fit as they are given
+MODEL_OPTIONS = ("link", "offset", "trials", "event", "weights", "weight_type")
+FIT_OPTIONS = MODEL_OPTIONS + ("cluster",)
 
 
 def _model_arguments(command: argparse.ArgumentParser) -> None:
-    """The data, the model and the fit's settings, shared by ``fit`` and ``predict``."""
+    """The data and the model, shared by ``fit``, ``predict`` and ``compare``."""
     source = command.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", help="a shipped data set (see 'fisherkit datasets')")
     source.add_argument("--csv", help="path to a CSV file")
     command.add_argument("--formula", required=True, help="'outcome ~ terms'")
     command.add_argument("--family", default="normal")
     command.add_argument("--link")
-    command.add_argument("--cov", help="observed (default), expected, opg, sandwich, HC0, "
-                         "HC1, robust or cluster; robust by default with probability weights")
-    command.add_argument("--method", default="newton")
     command.add_argument("--offset", help="column added to the linear predictor")
     command.add_argument("--trials", help="column of binomial trials")
     command.add_argument("--event", help="column: 1 event observed, 0 right-censored")
-    command.add_argument("--cluster", help="column of cluster labels")
     command.add_argument("--weights", help="column of observation weights (needs --weight-type)")
     command.add_argument("--weight-type", dest="weight_type",
                          help="frequency, analytic or probability (Stata's f-, a- and pweights)")
+
+
+def _fit_arguments(command: argparse.ArgumentParser) -> None:
+    """The fit's settings, shared by ``fit`` and ``predict``."""
+    _model_arguments(command)
+    command.add_argument("--cov", help="observed (default), expected, opg, sandwich, HC0, "
+                         "HC1, robust or cluster; robust by default with probability weights")
+    command.add_argument("--method", default="newton")
+    command.add_argument("--cluster", help="column of cluster labels")
     command.add_argument("--alpha", type=float, default=0.05,
                          help="intervals are 1 - alpha two-sided (default 0.05)")
 
@@ -51,24 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fisherkit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fit", help="fit a model and print its summary")
-    _model_arguments(f)
+    _fit_arguments(f)
     p = sub.add_parser("predict", help="fit a model and write its predictions as CSV")
-    _model_arguments(p)
+    _fit_arguments(p)
     p.add_argument("--newdata", metavar="FILE.csv",
                    help="rows to predict at (default: the fitted rows)")
     p.add_argument("--scale", default="response", help="response (default), link or "
                    "probabilities (ordinal families)")
     p.add_argument("--output", metavar="FILE.csv", help="where to write (default: stdout)")
     c = sub.add_parser("compare", help="fit one model with several optimizers and compare")
-    source = c.add_mutually_exclusive_group(required=True)
-    source.add_argument("--dataset", help="a shipped data set (see 'fisherkit datasets')")
-    source.add_argument("--csv", help="path to a CSV file")
-    c.add_argument("--formula", required=True, help="'outcome ~ terms'")
-    c.add_argument("--family", default="normal")
-    c.add_argument("--link")
-    c.add_argument("--offset", help="column added to the linear predictor")
-    c.add_argument("--trials", help="column of binomial trials")
-    c.add_argument("--event", help="column: 1 event observed, 0 right-censored")
+    _model_arguments(c)
     c.add_argument("--methods", default=",".join(DEFAULT_METHODS),
                    help="comma-separated optimizers (default: all)")
     c.add_argument("--maxiter", default="100",
@@ -180,8 +179,7 @@ def _compare(args) -> int:
         raise SpecificationError(f"--params takes two names, 'A,B'; got {args.params!r}.")
     maxiter = _budget(args.maxiter, methods, int, "maxiter")
     tol = _budget(args.tol, methods, float, "tol")
-    kwargs = {k: getattr(args, k) for k in ("link", "offset", "trials", "event")
-              if getattr(args, k) is not None}
+    kwargs = {k: getattr(args, k) for k in MODEL_OPTIONS if getattr(args, k) is not None}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FisherkitWarning)
         table = compare(args.formula, _load(args), args.family, methods=methods,
