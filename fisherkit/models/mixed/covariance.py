@@ -20,7 +20,7 @@ from __future__ import annotations
 import autograd.numpy as anp
 import numpy as np
 
-__all__ = ["CovarianceTerm", "forward_substitute", "back_substitute", "cholesky"]
+__all__ = ["CovarianceTerm", "forward_substitute", "cholesky"]
 
 
 class CovarianceTerm:
@@ -105,25 +105,30 @@ class CovarianceTerm:
 
 
 def forward_substitute(L: list[list], b: list) -> list:
-    """``x`` solving ``L x = b`` for lower triangular ``L`` (entries scalars or arrays)."""
+    """``x`` solving ``L x = b`` for lower triangular ``L`` (entries scalars or arrays).
+
+    Examples
+    --------
+    >>> forward_substitute([[2.0, 0.0], [1.0, 1.0]], [2.0, 3.0])
+    [1.0, 2.0]
+    """
     x = []
     for i in range(len(b)):
         x.append((b[i] - sum(L[i][k] * x[k] for k in range(i))) / L[i][i])
     return x
 
 
-def back_substitute(L: list[list], b: list) -> list:
-    """``x`` solving ``L' x = b`` for lower triangular ``L``."""
-    q = len(b)
-    x = [None] * q
-    for i in reversed(range(q)):
-        x[i] = (b[i] - sum(L[k][i] * x[k] for k in range(i + 1, q))) / L[i][i]
-    return x
-
-
 def cholesky(A: list[list]) -> list[list]:
     """The lower Cholesky factor of a symmetric positive definite ``A`` whose entries are
-    arrays over groups (one small matrix per group, factored elementwise)."""
+    arrays over groups (one small matrix per group, factored elementwise).
+
+    Examples
+    --------
+    >>> L = cholesky([[np.array([4.0, 9.0]), np.array([2.0, 3.0])],
+    ...               [np.array([2.0, 3.0]), np.array([5.0, 2.0])]])
+    >>> L[0][0], L[1][0], L[1][1]
+    (array([2., 3.]), array([1., 1.]), array([2., 1.]))
+    """
     q = len(A)
     L = [[0.0] * q for _ in range(q)]
     for j in range(q):

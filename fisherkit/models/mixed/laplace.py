@@ -66,6 +66,17 @@ def find_modes(problem, theta: np.ndarray, start: np.ndarray, *, maxiter: int = 
     climbs. Stops when no group's step exceeds ``tol`` (Newton's convergence is quadratic,
     so the modes are then right to about ``tol ** 2``). Returns the modes and whether they
     converged.
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> from fisherkit.building import build_model
+    >>> model = build_model("incidence ~ C(period) + (1 | herd)", fk.datasets.load("cbpp"),
+    ...                     "binomial", trials="size")
+    >>> theta = model.start_values()
+    >>> U, converged = find_modes(model.problem, theta, np.zeros((15, 1)))
+    >>> U.shape, converged
+    ((15, 1), True)
     """
     U = np.array(start, dtype=float)
     h, g, A = problem.numeric_pieces(theta, U)
@@ -74,6 +85,12 @@ def find_modes(problem, theta: np.ndarray, start: np.ndarray, *, maxiter: int = 
         floor = 1e-8 * np.maximum(np.abs(lam).max(axis=1, keepdims=True), 1.0)
         lam = np.maximum(lam, floor)
         step = np.einsum("gab,gb->ga", V, np.einsum("gba,gb->ga", V, g) / lam)
+        lost = ~np.all(np.isfinite(step), axis=1)
+        if lost.any():
+            # a group whose pieces are not finite cannot be moved: not converged
+            step[lost] = 0.0
+            if lost.all():
+                return U, False
         t = np.ones(len(U))
         for _ in range(60):
             trial = U + t[:, None] * step
@@ -84,7 +101,7 @@ def find_modes(problem, theta: np.ndarray, start: np.ndarray, *, maxiter: int = 
             t[worse] *= 0.5
         U, h, g, A = trial, h_new, g_new, A_new
         if np.max(np.abs(t[:, None] * step)) <= tol:
-            return U, True
+            return U, not lost.any()
     return U, False
 
 
@@ -147,6 +164,17 @@ def group_marginals(problem, theta, nagq: int = 1):
 
 
 def marginal_loglik(problem, theta, nagq: int = 1):
-    """The approximate marginal log-likelihood, summed over groups (traceable)."""
+    """The approximate marginal log-likelihood, summed over groups (traceable).
+
+    Examples
+    --------
+    >>> import fisherkit as fk
+    >>> from fisherkit.building import build_model
+    >>> model = build_model("incidence ~ C(period) + (1 | herd)", fk.datasets.load("cbpp"),
+    ...                     "binomial", trials="size")
+    >>> theta = np.array([-1.3985, -0.9923, -1.1287, -1.5803, np.log(0.6423)])
+    >>> round(float(marginal_loglik(model.problem, theta)), 4)
+    -92.0263
+    """
     return anp.sum(group_marginals(problem, theta, nagq))
 
