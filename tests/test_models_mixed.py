@@ -203,6 +203,7 @@ def test_quadrature_with_one_point_is_laplace_and_converges(cbpp):
     assert changes[0] > changes[1] > changes[2] and changes[2] < 1e-8
 
 
+@pytest.mark.slow
 def test_cbpp_quadrature_fit_moves_little_from_laplace(cbpp, cbpp_fit):
     res = fk.fit(CBPP, cbpp, "binomial", trials="size", nagq=25)
     assert res.converged and "25 points" in res.model.label

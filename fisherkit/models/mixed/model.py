@@ -216,7 +216,9 @@ class MixedModel:
 
     def start_values(self) -> np.ndarray:
         """The fixed-effect fit's estimates (a few Newton steps on the index model), and
-        the covariance's start of :meth:`CovarianceTerm.start`."""
+        random effects' standard deviations from a coarse search: the effects live on the
+        scale of the linear predictor, which is the outcome's for an identity link and
+        about 1 for a logit, so a fixed start would be far off for one or the other."""
         base, s = self.problem.base, self.problem.cov_slice
         theta = base.start_values()
         for _ in range(25):
@@ -235,8 +237,17 @@ class MixedModel:
                 break
         if not np.all(np.isfinite(theta)):
             theta = base.start_values()
-        return np.concatenate([theta[:s.start], self.problem.covariance.start(),
-                               theta[s.start:]])
+        cov = self.problem.covariance.start()
+        q = self.problem.q
+
+        def at(shift):
+            moved = cov.copy()
+            moved[:q] += shift
+            return np.concatenate([theta[:s.start], moved, theta[s.start:]])
+
+        shifts = np.log(4.0) * np.arange(-2, 6)
+        values = [self.loglik(at(shift)) for shift in shifts]
+        return at(shifts[int(np.argmax(values))])
 
     def outcome_values(self) -> np.ndarray:
         return self.problem.base.outcome_values()

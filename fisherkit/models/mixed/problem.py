@@ -63,20 +63,28 @@ class GroupedProblem:
 
     # ---- traceable pieces --------------------------------------------------------------
 
-    def row_pieces(self, theta, effects, second: bool = True):
-        """Per-row log-likelihood at predictor ``eta_i + effects_i`` and, if ``second``,
-        its first and second derivatives in that predictor."""
+    def row_pieces(self, theta, effects, second: bool = True, value: bool = True):
+        """Per-row log-likelihood at predictor ``eta_i + effects_i`` (unless not
+        ``value``: None) and, if ``second``, its first and second derivatives in that
+        predictor."""
         E = self.base.eta_for(self.base_theta(theta), self.rows)
 
         def rows_at(shift):
             return self.base.loglik_rows_of_eta(E + (effects + shift)[:, None] * self._unit)
 
         zero = np.zeros(len(self.codes))
-        f0 = rows_at(zero)
+        f0 = rows_at(zero) if value else None
         if not second:
             return f0, None, None
         first = elementwise_grad(rows_at)
         return f0, first(zero), elementwise_grad(first)(zero)
+
+    def row_gradients(self, theta, effects):
+        """The rows' first derivatives in the predictor alone (the modes' derivative rule
+        needs no more)."""
+        E = self.base.eta_for(self.base_theta(theta), self.rows)
+        return elementwise_grad(lambda shift: self.base.loglik_rows_of_eta(
+            E + (effects + shift)[:, None] * self._unit))(np.zeros(len(self.codes)))
 
     def log_prior(self, theta, U: list):
         return self.covariance.log_prior(self.cov_theta(theta), U)
@@ -97,12 +105,12 @@ class GroupedProblem:
 
     def neg_hessian(self, theta, U) -> list[list]:
         """``-h_g''`` at effects ``U`` (``G x q``)."""
-        f2 = self.row_pieces(theta, self._effects(U))[2]
+        f2 = self.row_pieces(theta, self._effects(U), value=False)[2]
         return self.neg_hessian_from(theta, f2)
 
     def inner_gradient(self, theta, U) -> list:
         """``h_g'`` at effects ``U``, a list of ``q`` arrays over groups."""
-        f1 = self.row_pieces(theta, self._effects(U))[1]
+        f1 = self.row_gradients(theta, self._effects(U))
         P = self.covariance.precision(self.cov_theta(theta))
         return [segment_sum(f1 * self.Z[:, a], self.codes, self.n_groups)
                 - sum(P[a][b] * U[:, b] for b in range(self.q)) for a in range(self.q)]
