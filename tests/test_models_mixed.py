@@ -48,6 +48,9 @@ def grouped_frame(n_groups=8, per_group=6, seed=0):
         "trials": trials,
         "count": rng.poisson(np.exp(eta)).astype(float),
         "positive": rng.gamma(3.0, np.exp(eta) / 3.0),
+        "event": (rng.random(g.size) < 0.8).astype(float),
+        "level": pd.Categorical(np.digitize(eta, [0.0, 0.8]), categories=[0, 1, 2],
+                                ordered=True),
     })
 
 
@@ -280,6 +283,8 @@ FAMILY_CASES = [
     ("count ~ x + (1 | g)", "poisson", {}),
     ("count ~ x + (1 | g)", "negbin", {}),
     ("positive ~ x + (1 | g)", "gamma", {"link": "log"}),
+    ("positive ~ x + (1 | g)", "weibull", {"event": "event"}),
+    ("level ~ x + (1 | g)", "ordinal", {}),
     ("binary ~ x + (1 + x | g)", "logit", {}),
     ("count ~ x + (1 | g)", "poisson", {"nagq": 5}),
 ]
