@@ -34,7 +34,7 @@ from autograd.scipy.special import logsumexp
 
 from .covariance import cholesky
 
-__all__ = ["segment_sum", "conditional_modes", "find_modes", "marginal_loglik",
+__all__ = ["segment_sum", "spread", "conditional_modes", "find_modes", "marginal_loglik",
            "group_marginals"]
 
 _LOG_2PI = np.log(2.0 * np.pi)
@@ -52,9 +52,22 @@ def segment_sum(values, codes, n_groups):
     return np.bincount(codes, weights=values, minlength=n_groups)
 
 
-# the derivative of a group sum spreads each group's cotangent over its rows: an indexing,
-# which autograd differentiates again
-defvjp(segment_sum, lambda ans, values, codes, n_groups: lambda g: g[codes])
+@primitive
+def spread(values, codes):
+    """Each row's group value ``values[codes]``, traceable: the transpose of
+    :func:`segment_sum`, so that each is the other's derivative (autograd's own rule for an
+    integer index scatters with the slower ``np.add.at``).
+
+    Examples
+    --------
+    >>> spread(np.array([4.0, 2.0]), np.array([0, 1, 0]))
+    array([4., 2., 4.])
+    """
+    return values[codes]
+
+
+defvjp(segment_sum, lambda ans, values, codes, n_groups: lambda g: spread(g, codes))
+defvjp(spread, lambda ans, values, codes: lambda g: segment_sum(g, codes, len(values)))
 
 
 def find_modes(problem, theta: np.ndarray, start: np.ndarray, *, maxiter: int = 200,
@@ -139,7 +152,7 @@ defvjp(conditional_modes, _modes_vjp)
 
 def _effects(problem, U):
     """The per-row random part ``z_i' u_{g_i}`` of the linear predictor."""
-    return sum(problem.Z[:, a] * U[a][problem.codes] for a in range(problem.q))
+    return sum(problem.Z[:, a] * spread(U[a], problem.codes) for a in range(problem.q))
 
 
 def group_marginals(problem, theta, nagq: int = 1):

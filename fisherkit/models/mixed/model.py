@@ -167,8 +167,9 @@ class MixedModel:
     def expected_information(self, theta, **options):
         raise SpecificationError(
             "The expected information of a mixed model is not available: its marginal "
-            "likelihood has no closed-form expectation; use cov='observed' (the default), "
-            "'opg', 'sandwich' or 'cluster'.")
+            "likelihood has no closed-form expectation; use the observed information "
+            "(cov='observed', the default, with method='newton' or a quasi-Newton method), or "
+            "cov='opg', 'sandwich' or 'cluster'.")
 
     def subset(self, rows):
         refuse_subset("mixed model")

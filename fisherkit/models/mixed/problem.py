@@ -20,7 +20,7 @@ from autograd import elementwise_grad
 from ...exceptions import ConvergenceWarning
 from ..index_model import Model
 from .covariance import CovarianceTerm
-from .laplace import find_modes, segment_sum
+from .laplace import find_modes, segment_sum, spread
 
 __all__ = ["GroupedProblem"]
 
@@ -101,7 +101,7 @@ class GroupedProblem:
         return out
 
     def _effects(self, U):
-        return sum(self.Z[:, a] * U[:, a][self.codes] for a in range(self.q))
+        return sum(self.Z[:, a] * spread(U[:, a], self.codes) for a in range(self.q))
 
     def neg_hessian(self, theta, U) -> list[list]:
         """``-h_g''`` at effects ``U`` (``G x q``)."""
