@@ -116,7 +116,8 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     nagq : int, optional
         For formulas with a random-effects term: quadrature points per group, 1 (the
         default) for the Laplace approximation, more for adaptive Gauss-Hermite quadrature
-        (one random effect per group). Refused for formulas without random effects.
+        with that many points per random effect (the product rule: ``nagq ** q`` nodes per
+        group, at most 400). Refused for formulas without random effects.
     **aux
         Extra per-observation data a user's family declares in its ``aux``.
 

@@ -264,13 +264,31 @@ def test_normal_marginal_loglik_is_the_closed_form(slope):
                                                     rel=1e-12, abs=1e-10)
 
 
-def test_normal_quadrature_is_exact_at_any_number_of_points():
+@pytest.mark.parametrize("slope", [False, True])
+def test_normal_quadrature_is_exact_at_any_number_of_points(slope):
     frame = grouped_frame()
-    theta = np.array([1.0, 0.5, np.log(0.6), np.log(0.4)])
-    expected = closed_form_normal(frame, theta, slope=False)
+    if slope:
+        formula, theta = "y ~ x + (1 + x | g)", np.array([1.0, 0.5, np.log(0.6), np.log(0.3),
+                                                          0.2, np.log(0.4)])
+    else:
+        formula, theta = "y ~ x + (1 | g)", np.array([1.0, 0.5, np.log(0.6), np.log(0.4)])
+    expected = closed_form_normal(frame, theta, slope)
     for k in (1, 4, 9):
-        model = build_model("y ~ x + (1 | g)", frame, "normal", nagq=k)
+        model = build_model(formula, frame, "normal", nagq=k)
         assert model.loglik(theta) == pytest.approx(expected, abs=1e-10)
+
+
+def test_vector_quadrature_converges_and_is_refused_where_impractical():
+    frame = grouped_frame()
+    formula = "binary ~ x + (1 + x | g)"
+    theta = np.array([0.3, 0.5, np.log(0.8), np.log(0.5), 0.3])
+    reference = build_model(formula, frame, "logit", nagq=19).loglik(theta)  # 361 nodes
+    errors = [abs(build_model(formula, frame, "logit", nagq=k).loglik(theta) - reference)
+              for k in (1, 3, 5, 7, 9, 11)]
+    assert all(a > b for a, b in zip(errors, errors[1:])) and errors[-1] < 1e-8
+    with pytest.raises(fk.SpecificationError, match=r"nagq=21 with 2 random effects per group "
+                                                    r"means 441 quadrature nodes per group"):
+        build_model(formula, frame, "logit", nagq=21)
 
 
 # ---- exact derivatives -------------------------------------------------------------------------
@@ -284,15 +302,20 @@ FAMILY_CASES = [
     ("count ~ x + (1 | g)", "negbin", {}),
     ("positive ~ x + (1 | g)", "gamma", {"link": "log"}),
     ("positive ~ x + (1 | g)", "weibull", {"event": "event"}),
-    ("level ~ x + (1 | g)", "ordinal", {}),
+    pytest.param("level ~ x + (1 | g)", "ordinal", {}, marks=pytest.mark.slow),
     ("binary ~ x + (1 + x | g)", "logit", {}),
     ("count ~ x + (1 | g)", "poisson", {"nagq": 5}),
+    ("binary ~ x + (1 + x | g)", "logit", {"nagq": 3}),
 ]
 
 
+def _case_id(case):
+    formula, family, options = case.values if hasattr(case, "values") else case
+    return f"{family}-{formula.split('~')[1].strip()}-{options}"
+
+
 @pytest.mark.parametrize("formula, family, options", FAMILY_CASES,
-                         ids=[f"{f}-{c[0].split('~')[1].strip()}-{c[2]}" for c in FAMILY_CASES
-                              for f in [c[1]]])
+                         ids=[_case_id(c) for c in FAMILY_CASES])
 def test_score_and_hessian_equal_central_differences(formula, family, options):
     model = build_model(formula, grouped_frame(), family, **options)
     theta = model.start_values() + 0.1 * np.random.default_rng(2).standard_normal(model.n_params)

@@ -23,10 +23,13 @@ from .model import MixedModel
 from .problem import GroupedProblem
 from .terms import split_random_terms
 
-__all__ = ["mixed_model", "check_nagq", "MAX_NAGQ"]
+__all__ = ["mixed_model", "check_nagq", "MAX_NAGQ", "MAX_NODES"]
 
-#: quadrature points per group beyond which more buy nothing in double precision
+#: quadrature points per dimension beyond which more buy nothing in double precision
 MAX_NAGQ = 100
+#: nodes per group (``nagq ** q``, the product rule) beyond which a fit is impractical:
+#: each node is a pass over the rows in every evaluation and in each derivative pass
+MAX_NODES = 400
 
 
 def check_nagq(nagq) -> int:
@@ -93,6 +96,11 @@ def mixed_model(formula: str, data: pd.DataFrame, family: Family, *, nagq: int =
     base_data = replace(base_data, n_dropped=base_data.n_dropped + int(incomplete.sum()),
                         index=data.index[keep][positions])
     Z, columns = _random_design(term.expression, rows, formula)
+    if nagq ** Z.shape[1] > MAX_NODES:
+        raise SpecificationError(
+            f"nagq={nagq} with {Z.shape[1]} random effects per group means {nagq ** Z.shape[1]} "
+            f"quadrature nodes per group (the product rule), more than the {MAX_NODES} that are "
+            "practical; use fewer points (nagq=1 is the Laplace approximation).")
     codes, levels = pd.factorize(rows[term.group], sort=True)
     if len(levels) < 2:
         raise DataError(f"The grouping column {term.group!r} has {len(levels)} level(s) in the "

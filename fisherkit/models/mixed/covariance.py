@@ -20,7 +20,7 @@ from __future__ import annotations
 import autograd.numpy as anp
 import numpy as np
 
-__all__ = ["CovarianceTerm", "forward_substitute", "cholesky"]
+__all__ = ["CovarianceTerm", "forward_substitute", "back_substitute", "cholesky"]
 
 
 class CovarianceTerm:
@@ -115,6 +115,21 @@ def forward_substitute(L: list[list], b: list) -> list:
     x = []
     for i in range(len(b)):
         x.append((b[i] - sum(L[i][k] * x[k] for k in range(i))) / L[i][i])
+    return x
+
+
+def back_substitute(L: list[list], b: list) -> list:
+    """``x`` solving ``L' x = b`` for lower triangular ``L``.
+
+    Examples
+    --------
+    >>> back_substitute([[2.0, 0.0], [1.0, 1.0]], [4.0, 2.0])
+    [1.0, 2.0]
+    """
+    q = len(b)
+    x = [None] * q
+    for i in reversed(range(q)):
+        x[i] = (b[i] - sum(L[k][i] * x[k] for k in range(i + 1, q))) / L[i][i]
     return x
 
 

@@ -6,10 +6,11 @@ the group's marginal log-likelihood ``log integral exp(h_g(u)) du`` is approxima
 inner mode ``u_hat_g`` by (Tierney and Kadane, 1986; Pinheiro and Bates, 1995)
 
 - Laplace: ``h_g(u_hat) + (q/2) log 2 pi - (1/2) log det(-h_g''(u_hat))``;
-- adaptive Gauss-Hermite with ``k`` points (``q = 1``): the nodes ``x_j`` and weights
-  ``w_j`` of ``exp(-x^2)`` moved to ``u_hat + sqrt(2) s x_j``, ``s = (-h_g'')^{-1/2}``:
-  ``log(sqrt(2) s) + log sum_j w_j exp(x_j^2 + h_g(u_hat + sqrt(2) s x_j))``; one point
-  is the Laplace approximation.
+- adaptive Gauss-Hermite with ``k`` points per dimension (the product rule, ``k^q``
+  nodes): the nodes ``x_j`` and weights ``w_j`` of ``exp(-|x|^2)`` moved to
+  ``u_hat + sqrt(2) L^{-T} x_j`` with ``L L' = -h_g''(u_hat)``:
+  ``(q/2) log 2 - log det L + log sum_j w_j exp(|x_j|^2 + h_g(u_hat + sqrt(2) L^{-T} x_j))``;
+  one point is the Laplace approximation (Liu and Pierce, 1994; Pinheiro and Bates, 1995).
 
 The modes are found by Newton's method on all groups at once (one pass over the rows per
 step, group sums by ``bincount``). Their derivative in the parameters comes from the
@@ -26,13 +27,15 @@ A *problem* (:class:`fisherkit.models.mixed.model.GroupedProblem`) supplies the 
 
 from __future__ import annotations
 
+import itertools
+
 import autograd
 import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
 from autograd.scipy.special import logsumexp
 
-from .covariance import cholesky
+from .covariance import back_substitute, cholesky
 
 __all__ = ["segment_sum", "spread", "conditional_modes", "find_modes", "marginal_loglik",
            "group_marginals"]
@@ -166,14 +169,18 @@ def group_marginals(problem, theta, nagq: int = 1):
     if nagq == 1:
         h = segment_sum(f0, codes, G) + problem.log_prior(theta, U)
         return h + 0.5 * q * _LOG_2PI - half_log_det
+    # the product rule: nodes x on the grid moved to u_hat + sqrt(2) L^{-T} x, where
+    # L L' = -h'', so that the integrand is exp(-|x|^2) times a near-constant
     nodes, weights = np.polynomial.hermite.hermgauss(nagq)
-    scale = np.sqrt(2.0) / L[0][0]  # sqrt(2) s, s the curvature's standard deviation
     terms = []
-    for x, w in zip(nodes, weights):
-        u = [U[0] + scale * x]
+    for point in itertools.product(range(nagq), repeat=q):
+        x = nodes[list(point)]
+        shift = back_substitute(L, [float(v) for v in x])
+        u = [U[a] + np.sqrt(2.0) * shift[a] for a in range(q)]
         f = problem.row_pieces(theta, _effects(problem, u), second=False)[0]
-        terms.append(np.log(w) + x * x + segment_sum(f, codes, G) + problem.log_prior(theta, u))
-    return anp.log(scale) + logsumexp(anp.stack(terms), axis=0)
+        terms.append(float(np.sum(np.log(weights[list(point)]) + x * x))
+                     + segment_sum(f, codes, G) + problem.log_prior(theta, u))
+    return 0.5 * q * np.log(2.0) - half_log_det + logsumexp(anp.stack(terms), axis=0)
 
 
 def marginal_loglik(problem, theta, nagq: int = 1):
