@@ -403,3 +403,19 @@ def test_a_mixed_fit_pickles(cbpp_fit):
     again = pickle.loads(pickle.dumps(cbpp_fit))
     pd.testing.assert_series_equal(again.params, cbpp_fit.params)
     pd.testing.assert_frame_equal(again.random_effects(), cbpp_fit.random_effects())
+
+
+def test_array_options_follow_the_rows_kept():
+    frame = grouped_frame()
+    holes = frame.assign(g=frame["g"].where(frame.index % 7 != 3))
+    kept = holes.dropna(subset=["g"])
+    full = fk.fit("count ~ x + (1 | g)", holes, "poisson", offset=np.log(holes["trials"]))
+    clean = fk.fit("count ~ x + (1 | g)", kept, "poisson", offset=np.log(kept["trials"]))
+    assert full.n_dropped == len(frame) - len(kept)
+    assert full.loglik == pytest.approx(clean.loglik, rel=1e-12)
+    trials = fk.fit("successes ~ x + (1 | g)", holes, "binomial",
+                    trials=holes["trials"].to_numpy())
+    assert trials.loglik == pytest.approx(
+        fk.fit("successes ~ x + (1 | g)", kept, "binomial", trials="trials").loglik, rel=1e-12)
+    slope = build_model("successes ~ x + (0 + x | g)", holes, "binomial", trials="trials")
+    assert slope.names == ("Intercept", "x", "sd(x | g)") and slope.n_obs == len(kept)
