@@ -8,6 +8,7 @@ modes (no autograd, no fisherkit code); finite differences of the score and Hess
 """
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -413,9 +414,12 @@ def test_array_options_follow_the_rows_kept():
     clean = fk.fit("count ~ x + (1 | g)", kept, "poisson", offset=np.log(kept["trials"]))
     assert full.n_dropped == len(frame) - len(kept)
     assert full.loglik == pytest.approx(clean.loglik, rel=1e-12)
-    trials = fk.fit("successes ~ x + (1 | g)", holes, "binomial",
-                    trials=holes["trials"].to_numpy())
-    assert trials.loglik == pytest.approx(
-        fk.fit("successes ~ x + (1 | g)", kept, "binomial", trials="trials").loglik, rel=1e-12)
+    with warnings.catch_warnings():
+        # on the rows kept the groups' variance runs to zero, which is flagged
+        warnings.simplefilter("ignore", BoundaryWarning)
+        trials = fk.fit("successes ~ x + (1 | g)", holes, "binomial",
+                        trials=holes["trials"].to_numpy())
+        again = fk.fit("successes ~ x + (1 | g)", kept, "binomial", trials="trials")
+    assert trials.loglik == pytest.approx(again.loglik, rel=1e-12)
     slope = build_model("successes ~ x + (0 + x | g)", holes, "binomial", trials="trials")
     assert slope.names == ("Intercept", "x", "sd(x | g)") and slope.n_obs == len(kept)
