@@ -4,8 +4,7 @@ Its log-likelihood is the marginal one of :mod:`fisherkit.models.mixed.laplace` 
 or adaptive Gauss-Hermite quadrature with ``nagq`` points), with every constant of the
 family's density. Score and Hessian are autograd's exact derivatives of that
 approximation, through the inner modes: the observed information is that of fixed effects
-and variance components jointly (Stata's ``melogit`` convention; lme4 reports the fixed
-effects' block conditional on the variances).
+and variance components jointly (Stata's ``melogit`` convention).
 
 The independent units are the groups: the outer product of scores and the sandwich sum
 per-group scores (Stata's ``vce(robust)`` for mixed models clusters at the grouping level).
