@@ -423,3 +423,18 @@ def test_array_options_follow_the_rows_kept():
     assert trials.loglik == pytest.approx(again.loglik, rel=1e-12)
     slope = build_model("successes ~ x + (0 + x | g)", holes, "binomial", trials="trials")
     assert slope.names == ("Intercept", "x", "sd(x | g)") and slope.n_obs == len(kept)
+
+
+def test_cbpp_information_equals_differences_of_the_independent_loglik(cbpp, cbpp_fit):
+    # the observed information of the fit (exact derivatives through the modes) against
+    # second central differences of the hand-written Laplace log-likelihood above
+    theta, h = cbpp_fit.theta, 1e-4
+    p = len(theta)
+    unit = np.eye(p) * h
+    f = lambda t: independent_cbpp_loglik(t, cbpp)  # noqa: E731
+    fd = np.empty((p, p))
+    for a in range(p):
+        for b in range(p):
+            fd[a, b] = (f(theta + unit[a] + unit[b]) - f(theta + unit[a] - unit[b])
+                        - f(theta - unit[a] + unit[b]) + f(theta - unit[a] - unit[b])) / (4 * h * h)
+    assert_relative(cbpp_fit.model.hessian(theta), fd, 1e-5, "Hessian against differences")
