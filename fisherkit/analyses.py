@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .exceptions import SpecificationError
 from .inference import diagnostics, hypothesis_tests, marginal, predictions, reparam
 from .inference import residuals as residual_kinds
 from .inference import profile as profiles
@@ -130,6 +131,25 @@ class Analyses:
         True
         """
         return residual_kinds.residuals(self, kind)
+
+    def random_effects(self) -> pd.DataFrame:
+        """The conditional modes of a mixed model's random effects and their conditional
+        standard deviations, a DataFrame indexed by group level (see
+        :meth:`fisherkit.models.mixed.MixedModel.random_effects`); refused for models
+        without random effects.
+
+        >>> import fisherkit as fk
+        >>> res = fk.fit("incidence ~ C(period) + (1 | herd)", fk.datasets.load("cbpp"),
+        ...              "binomial", trials="size")
+        >>> res.random_effects().round(3).iloc[0].tolist()
+        [0.59, 0.348]
+        """
+        conditional = getattr(self.model, "random_effects", None)
+        if conditional is None:
+            raise SpecificationError(f"random_effects() is for models with random-effects "
+                                     f"terms '(terms | group)'; the {self.model.label} model "
+                                     "has none.")
+        return conditional(self.theta)
 
     def jeffreys(self, theta=None) -> float:
         """The log of Jeffreys' prior density, by :func:`fisherkit.inference.reparam.jeffreys`.

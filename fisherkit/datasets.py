@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 
@@ -10,6 +11,11 @@ __all__ = ["load", "names", "ORDERED"]
 
 
 def _folder():
+    # a source checkout reads its own datasets/ folder, which an editable install made
+    # from another checkout would not map to fisherkit._data
+    source = Path(__file__).resolve().parent.parent / "datasets"
+    if (source / "README.md").is_file():
+        return source
     return resources.files("fisherkit._data")
 
 

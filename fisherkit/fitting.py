@@ -46,7 +46,7 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         tol: float = 1e-10,
         missing: str = "drop", start=None, options: dict | None = None, progress=False,
         client=None, levels: dict | None = None, retries: int | None = None,
-        **aux) -> FitResult:
+        nagq: int | None = None, **aux) -> FitResult:
     """Fit a likelihood model by maximum likelihood.
 
     Parameters
@@ -60,7 +60,10 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     family : str or Family
         A built-in family name (``"normal"``, ``"logit"``, ``"probit"``, ``"binomial"``,
         ``"poisson"``, ``"negbin"``, ``"gamma"``, ``"exponential"``, ``"weibull"``,
-        ``"student_t"``, ``"ordinal"``) or a user's :class:`Family`.
+        ``"student_t"``, ``"ordinal"``) or a user's :class:`Family`. A random-effects term
+        ``(1 | g)`` or ``(1 + x | g)`` (lme4's syntax, one grouping column) makes a mixed
+        model fitted by maximum likelihood of its marginal likelihood
+        (:mod:`fisherkit.models.mixed`).
     link : str, optional
         A non-default link where the family has several.
     offset : str or array-like, optional
@@ -117,6 +120,11 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
         For data in Dask only: the cluster (a ``distributed.Client`` or a scheduler
         address), categorical levels known in advance, and how often a task that raised is
         run again (see :func:`fisherkit.distributed.build.distributed_model`).
+    nagq : int, optional
+        For formulas with a random-effects term: quadrature points per group, 1 (the
+        default) for the Laplace approximation, more for adaptive Gauss-Hermite quadrature
+        with that many points per random effect (the product rule: ``nagq ** q`` nodes per
+        group, at most 400). Refused for formulas without random effects.
     **aux
         Extra per-observation data a user's family declares in its ``aux``.
 
@@ -135,7 +143,8 @@ def fit(formula: str, data: pd.DataFrame, family: str | Family = "normal", *,
     run = FitSettings.check(method, options, cov, maxiter, tol, progress)
     model = build_model(formula, data, family, link=link, offset=offset, trials=trials,
                         event=event, cluster=cluster, weights=weights, weight_type=weight_type,
-                        missing=missing, client=client, levels=levels, retries=retries, **aux)
+                        missing=missing, client=client, levels=levels, retries=retries,
+                        nagq=nagq, **aux)
     return run.fit(model, start=start, formula=formula)
 
 

@@ -54,7 +54,16 @@ CALLS = {
     "profile_ci": lambda r: r.profile_ci("GPA"),
     "predict": lambda r: r.predict(average=True),
     "residuals": lambda r: r.residuals("deviance"),
+    "random_effects": lambda r: refusal(r.random_effects),
 }
+
+
+def refusal(call):
+    """The message of the refusal of ``call`` (a fit without random effects refuses
+    random_effects())."""
+    with pytest.raises(fk.SpecificationError) as info:
+        call()
+    return str(info.value)
 
 
 def test_every_method_is_listed_here():

@@ -308,7 +308,7 @@ def test_an_unknown_name_suggests_close_columns(df):
     ("y ~ np.lgo(x)", r"formula 'y ~ np\.lgo\(x\)' cannot be used: .*np\.lgo"),
     ("y ~ x ~ z", r"formula 'y ~ x ~ z' has more than one '~'"),
     ("y ~ x | g", r"formula 'y ~ x \| g' has a '\|'"),
-    ("y ~ x + (1|g)", r"formula 'y ~ x \+ \(1\|g\)' cannot be used: Operator `\|`"),
+    ("y ~ x - (1|g)", r"formula 'y ~ x - \(1\|g\)' cannot be used: Operator `\|`"),
 ])
 def test_formula_errors_name_the_formula(df, formula, match):
     with pytest.raises(fk.SpecificationError, match=match):
