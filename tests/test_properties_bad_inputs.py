@@ -135,7 +135,8 @@ def obeys_rule(call, culprits=(), *, fit=None, nan_allowed=False, label="",
 def capability(method="newton", cov=None):
     """What a good input may be declined for: its optimizer or covariance kind, when the
     model cannot give what they need (an expected information, cluster labels)."""
-    return tuple(c for c in (method, cov, "expected information", "cluster") if c)
+    return tuple(c for c in (method, cov, "expected information", "cluster", "not available for the")
+                 if c)
 
 
 def refused(call, culprits, label=""):
@@ -186,10 +187,11 @@ covs = st.sampled_from(COV_TYPES)
 exact_methods = st.sampled_from(("newton", "fisher_scoring", "bfgs", "lbfgs"))
 
 
-def assert_same_fit(a, b, tol=1e-7):
+def assert_same_fit(a, b, tol=1e-7, names=True):
     np.testing.assert_allclose(a.params.to_numpy(), b.params.to_numpy(), rtol=tol, atol=tol)
     np.testing.assert_allclose(a.se.to_numpy(), b.se.to_numpy(), rtol=1e-5, atol=1e-8)
-    assert list(a.params.index) == list(b.params.index)
+    if names:
+        assert list(a.params.index) == list(b.params.index)
 
 
 # ---- stray values in the rows of numeric columns -------------------------------------------
@@ -206,7 +208,8 @@ def _column_for(family, kwargs, which):
 
 def _plant(df, column, rows, stray):
     labels = df.index[rows]
-    values = df[column].astype(object) if stray in ("none", "text", "pd_na") else df[column].copy()
+    values = (df[column].astype(object) if stray in ("none", "text", "pd_na")
+              else df[column].astype(float))  # an integer column holds no NaN or inf
     planted = {"nan": np.nan, "none": None, "inf": np.inf, "-inf": -np.inf, "text": "n/a",
                "pd_na": pd.NA}[stray]
     for label in labels:
@@ -235,7 +238,20 @@ def check_stray(family, which, stray, rows, method, missing):
     expected = quiet_fit(formula_of(family), clean.drop(index=labels), family, method=method,
                          **kwargs)
     assert res.n_dropped == len(labels)
-    assert_same_fit(res, expected)
+    # the cut points' names of an ordinal outcome made float by a missing value are checked
+    # apart (test_ordinal_cut_point_names_survive_a_missing_outcome)
+    assert_same_fit(res, expected, names=not (family == "ordinal" and which == "outcome"))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "fisherkit/models/nonglm_families.py (ordinal prepare_outcome) names cut points from "
+    "sorted(pd.unique(y)): an integer outcome holding a missing value is float to pandas, so "
+    "dropping the row renames the cut points '0|1' to '0.0|1.0'"))
+def test_ordinal_cut_point_names_survive_a_missing_outcome():
+    df, _ = base("ordinal")
+    clean = quiet_fit("y ~ x1 + x2", df.drop(index=[3]), "ordinal")
+    df.loc[3, "y"] = np.nan
+    assert list(quiet_fit("y ~ x1 + x2", df, "ordinal").params.index) == list(clean.params.index)
 
 
 @given(family=families, which=st.sampled_from(("covariate", "outcome", "option")),
@@ -420,8 +436,10 @@ def check_option(family, option, value, method, cov):
                                   **good)
         else:
             call = lambda: fk.fit(formula_of(family), df, family, **{**good, option: value})
-        if option == "link" and value is None:
+        if option in ("link", "cov") and value is None:  # the default
             return obeys_rule(call, label=label, declines=capability(method, cov))
+        if option == "link" and value == "":
+            return  # test_an_empty_link_name_is_refused
         return refused(call, (option, repr(value)), label)
     res = _fitted(family, method, cov)
     if res is None:
@@ -444,6 +462,14 @@ def check_option(family, option, value, method, cov):
              "alpha_marginal": "alpha", "information_kind": "kind", "predict_scale": "scale",
              "with_cov": "cov"}
     return refused(post, (names.get(option, option), repr(value)), label)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "fisherkit/models/builtins.py (make_family) reads the link as 'link or default_link', "
+    "so link='' fits with the default link instead of being refused as an unknown link"))
+def test_an_empty_link_name_is_refused():
+    df, kwargs = base("logit")
+    refused(lambda: fk.fit("y ~ x1 + x2", df, "logit", link=""), ("link",), "option-link")
 
 
 NUMBER_OPTIONS = ("maxiter", "tol", "learning_rate", "alpha", "alpha_predict", "alpha_profile",
@@ -549,7 +575,7 @@ def check_shape(family, shape, pick, method):
     formula = formula_of(family)
     label = f"shape-{shape}"
     culprits = {
-        "empty": ("no rows",), "one_row": ("1 usable rows",),
+        "empty": ("no rows",), "one_row": ("1 usable rows", "'y' needs at least two levels"),
         "all_missing": ("'x2'",), "duplicate_label": ("'x1'",),
         "unknown_column": ("'nope'",), "no_tilde": ("~",), "two_tildes": ("~",),
     }
