@@ -122,6 +122,11 @@ def obeys_rule(call, culprits=(), *, fit=None, nan_allowed=False, label="",
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     ours = [w for w in record if issubclass(w.category, fk.FisherkitWarning)]
+    for w in record:
+        if not issubclass(w.category, fk.FisherkitWarning):
+            # counted, not failed: the rule is about NaN and flags, and a library's own
+            # warning on the way (numpy, pandas) is not itself a wrong answer
+            _record("foreign_warning", f"{label}\t{w.category.__name__}: {w.message}")
     if fit is not None:
         flags |= set(fit.flags)
     has_nan = any(np.isnan(a).any() for a in arrays)
@@ -134,9 +139,10 @@ def obeys_rule(call, culprits=(), *, fit=None, nan_allowed=False, label="",
 
 def capability(method="newton", cov=None):
     """What a good input may be declined for: its optimizer or covariance kind, when the
-    model cannot give what they need (an expected information, cluster labels)."""
-    return tuple(c for c in (method, cov, "expected information", "cluster", "not available for the")
-                 if c)
+    model cannot give what they need (an expected information, cluster labels), or an
+    analysis the family does not define (marginal effects of an ordinal outcome)."""
+    return tuple(c for c in (method, cov, "expected information", "cluster",
+                             "not available for the") if c)
 
 
 def refused(call, culprits, label=""):
