@@ -818,3 +818,17 @@ def test_obeys_rule_accepts_a_flagged_nan():
         warnings.warn("trouble", fk.SingularInformationWarning)
         return pd.Series([np.nan])
     assert obeys_rule(warn)[0] == "flagged"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "fisherkit/optimize/quasi_newton.py: scipy's line search tries points where the gamma "
+    "family's default inverse link gives a negative mean, and numpy's RuntimeWarning "
+    "'invalid value encountered in log' reaches the user instead of being kept inside the "
+    "objective (the fit itself converges)"))
+@pytest.mark.parametrize("method", ["bfgs", "lbfgs"])
+def test_quasi_newton_gamma_fit_raises_no_foreign_warning(method):
+    df, kwargs = base("gamma")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fk.FisherkitWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        fk.fit("y ~ x1 + x2", df, "gamma", method=method, **kwargs)
