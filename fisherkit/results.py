@@ -22,6 +22,7 @@ from .exceptions import SpecificationError
 from .inference.covariance import COV_TYPES, Covariance, InformationCache, as_frame
 from .models.protocol import LikelihoodModel
 from .tables import array_table, header
+from .validation import check_alpha
 
 __all__ = ["FitResult", "COV_TYPES"]
 
@@ -310,8 +311,7 @@ class FitResult(Analyses):
         >>> list(res.conf_int(0.1).columns)
         ['ci_lower', 'ci_upper']
         """
-        if not 0.0 < alpha < 1.0:
-            raise SpecificationError(f"The 'alpha' must lie in (0, 1); got {alpha!r}.")
+        check_alpha(alpha)
         z = stats.norm.ppf(1.0 - alpha / 2.0)
         out = pd.DataFrame({"ci_lower": self.params - z * self.se,
                             "ci_upper": self.params + z * self.se})

@@ -7,11 +7,13 @@ says what would be accepted and repeats what was given: "The 'missing' option mu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from numbers import Real
 
 from .exceptions import SpecificationError
 
-__all__ = ["check_choice", "spoken_list", "MISSING"]
+__all__ = ["check_alpha", "check_choice", "spoken_list", "MISSING"]
 
 #: what ``missing=`` accepts everywhere: drop the rows with a missing value, or refuse them
 MISSING = ("drop", "raise")
@@ -49,3 +51,22 @@ def check_choice(name: str, value, choices: Sequence) -> None:
     if not accepted:
         what = spoken_list(choices) if len(choices) <= 2 else f"one of {spoken_list(choices)}"
         raise SpecificationError(f"The {name!r} option must be {what}; got {value!r}.")
+
+
+def check_alpha(alpha) -> None:
+    """Refuse a level ``alpha`` that is not a real number strictly between 0 and 1.
+
+    Text and booleans are refused by type before any comparison, which would otherwise
+    raise a bare TypeError (``"0.05" < 1``) or accept ``True`` as a number.
+
+    Examples
+    --------
+    >>> check_alpha(0.05)
+    >>> check_alpha("0.05")
+    Traceback (most recent call last):
+    ...
+    fisherkit.exceptions.SpecificationError: The 'alpha' must lie in (0, 1); got '0.05'.
+    """
+    if not (isinstance(alpha, Real) and not isinstance(alpha, bool) and math.isfinite(alpha)
+            and 0.0 < alpha < 1.0):
+        raise SpecificationError(f"The 'alpha' must lie in (0, 1); got {alpha!r}.")

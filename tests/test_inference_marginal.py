@@ -132,3 +132,12 @@ def test_families_without_a_mean_on_the_link_scale(spector):
     weibull = fk.fit("time ~ x", data=frame, family="weibull")
     with pytest.raises(fk.SpecificationError, match="weibull family: the Weibull's linear"):
         weibull.marginal_effects()
+
+
+def test_a_bad_alpha_is_named_before_the_family_is_asked():
+    # a bad alpha used to be reported as "no marginal effects for this family" (or, as
+    # text, a bare TypeError) because it was checked only when the table was made
+    df = fk.datasets.load("spector").assign(GRADE=lambda d: d["GPA"])
+    res = fk.fit("GRADE ~ TUCE", data=df, family="weibull")
+    with pytest.raises(fk.SpecificationError, match=r"'alpha' must lie in \(0, 1\); got 1.5"):
+        res.marginal_effects(alpha=1.5)

@@ -30,6 +30,7 @@ from autograd import elementwise_grad
 
 from ..autodiff import derivatives
 from ..exceptions import SpecificationError
+from ..validation import check_alpha
 from .covariance import carry_cov
 from .reparam import summary_frame
 
@@ -82,6 +83,7 @@ def marginal_effects(result, *, at: str = "overall", method: str = "dydx", dummy
         raise SpecificationError(f"The 'at' must be one of {list(AT)}; got {at!r}.")
     if method not in METHODS:
         raise SpecificationError(f"The 'method' must be one of {list(METHODS)}; got {method!r}.")
+    check_alpha(alpha)  # with the other settings, before the model is asked for anything
     if (dummy or count) and method in ("dyex", "eyex"):
         raise SpecificationError(f"method={method!r} is not defined for discrete columns; use "
                                  "'dydx' or 'eydx' with dummy= or count=.")

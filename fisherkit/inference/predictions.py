@@ -41,7 +41,7 @@ from scipy import stats
 
 from ..autodiff import derivatives
 from ..exceptions import SpecificationError
-from ..validation import check_choice
+from ..validation import check_alpha, check_choice
 
 __all__ = ["predict", "SCALES"]
 
@@ -158,8 +158,7 @@ def predict(result, data=None, *, scale: str = "response", average: bool = False
     [0.0266, 0.0595]
     """
     check_choice("scale", scale, SCALES)
-    if not 0.0 < alpha < 1.0:
-        raise SpecificationError(f"The 'alpha' must lie in (0, 1); got {alpha!r}.")
+    check_alpha(alpha)
     model = result.model
     rows = model.design_for(data, offset=offset)
     family = model.family

@@ -25,6 +25,7 @@ from scipy import stats
 
 from ..autodiff import derivatives
 from ..exceptions import FisherkitWarning, SingularInformationWarning, SpecificationError, user_stacklevel
+from ..validation import check_alpha
 from .covariance import as_frame, carry_cov, describe_direction
 
 __all__ = ["ParameterMap", "DeltaMethodWarning", "delta_method", "Reparameterized",
@@ -126,8 +127,7 @@ def evaluate(func: Callable, estimate: pd.Series, name=None):
 
 def summary_frame(values, cov: np.ndarray, names, alpha: float, null=0.0) -> pd.DataFrame:
     """The summary table (estimate, se, z, p_value, ci_lower, ci_upper) of normal estimates."""
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"The 'alpha' must lie in (0, 1); got {alpha!r}.")
+    check_alpha(alpha)
     values = np.asarray(values, dtype=float)
     se = np.sqrt(np.diag(cov))
     if np.any(np.isnan(se)):
