@@ -22,7 +22,7 @@ import pytest
 
 import fisherkit as fk
 
-from shared import simulate
+from tests.shared import simulate
 
 # families whose fits cover the index model's kinds: a GLM, a count model with an extra
 # parameter, a censored survival model, a location-scale model and cut points

@@ -38,7 +38,7 @@ from fisherkit.inference.covariance import COV_TYPES
 from fisherkit.models.builtins import FAMILIES
 from fisherkit.results import FitResult
 
-from shared import simulate
+from tests.shared import simulate
 
 FAMILY_NAMES = sorted(FAMILIES)
 METHODS = ("newton", "fisher_scoring", "bfgs", "lbfgs", "gradient", "natural_gradient")
@@ -249,10 +249,6 @@ def check_stray(family, which, stray, rows, method, missing):
     assert_same_fit(res, expected, names=not (family == "ordinal" and which == "outcome"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fisherkit/models/nonglm_families.py (ordinal prepare_outcome) names cut points from "
-    "sorted(pd.unique(y)): an integer outcome holding a missing value is float to pandas, so "
-    "dropping the row renames the cut points '0|1' to '0.0|1.0'"))
 def test_ordinal_cut_point_names_survive_a_missing_outcome():
     df, _ = base("ordinal")
     clean = quiet_fit("y ~ x1 + x2", df.drop(index=[3]), "ordinal")
@@ -470,9 +466,6 @@ def check_option(family, option, value, method, cov):
     return refused(post, (names.get(option, option), repr(value)), label)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fisherkit/models/builtins.py (make_family) reads the link as 'link or default_link', "
-    "so link='' fits with the default link instead of being refused as an unknown link"))
 def test_an_empty_link_name_is_refused():
     df, kwargs = base("logit")
     refused(lambda: fk.fit("y ~ x1 + x2", df, "logit", link=""), ("link",), "option-link")
@@ -752,7 +745,7 @@ def check_likelihood(stray, rows, method, cov):
         return fk.fit_likelihood(lik, method=method, cov=cov)
     kind, res = obeys_rule(fit, culprits, label=f"likelihood-{stray}",
                            declines=capability(method, cov))
-    if stray in ("nan", "clean") and kind != "declined":
+    if stray in ("nan", "none", "pd_na", "clean") and kind != "declined":
         assert res.n_dropped == len(labels)
         expected = fk.fit("y ~ x1", frame.drop(index=labels), "logit")
         np.testing.assert_allclose(res.params.to_numpy(), expected.params.to_numpy(),
@@ -776,17 +769,10 @@ def test_user_family(stray, rows, method, cov):
     check_user_family(stray, rows, method, cov)
 
 
-LIKELIHOOD_XFAIL = pytest.mark.xfail(strict=True, reason=(
-    "fisherkit/models/likelihood.py (_prepare_data) passes an object column of a DataFrame "
-    "to the user's function as an object array: numbers with None / pd.NA in them are not "
-    "converted to float after the missing rows are dropped, and text is not refused naming "
-    "the column, so the user's function raises a bare TypeError"))
 
 
 @pytest.mark.parametrize("stray", [
-    "nan", "inf", "-inf", "clean",
-    pytest.param("none", marks=LIKELIHOOD_XFAIL), pytest.param("pd_na", marks=LIKELIHOOD_XFAIL),
-    pytest.param("text", marks=LIKELIHOOD_XFAIL)])
+    "nan", "inf", "-inf", "clean", "none", "pd_na", "text"])
 @given(rows=user_rows, method=exact_methods, cov=covs)
 @examples(2)
 def test_likelihood_data(stray, rows, method, cov):
@@ -820,11 +806,6 @@ def test_obeys_rule_accepts_a_flagged_nan():
     assert obeys_rule(warn)[0] == "flagged"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fisherkit/optimize/quasi_newton.py: scipy's line search tries points where the gamma "
-    "family's default inverse link gives a negative mean, and numpy's RuntimeWarning "
-    "'invalid value encountered in log' reaches the user instead of being kept inside the "
-    "objective (the fit itself converges)"))
 @pytest.mark.parametrize("method", ["bfgs", "lbfgs"])
 def test_quasi_newton_gamma_fit_raises_no_foreign_warning(method):
     df, kwargs = base("gamma")

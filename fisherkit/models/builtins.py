@@ -35,7 +35,7 @@ def make_family(name: str, link: str | None = None) -> Family:
     if name not in FAMILIES:
         raise SpecificationError(f"Unknown family {name!r}; choose one of {sorted(FAMILIES)}.")
     cls, factory, default_link, allowed, extra, aux = FAMILIES[name]
-    link_obj = get_link(link or default_link, allowed)
+    link_obj = get_link(default_link if link is None else link, allowed)
     logpdf = factory(link_obj)
     params = {"mu": Predictor(link=link_obj.name)}
     for key, spec in extra.items():

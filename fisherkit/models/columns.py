@@ -65,10 +65,6 @@ def prepare_columns(data: pd.DataFrame, used: Iterable[str],
     changed = {}
     for name in used:
         check_unique_label(data, name, f"column {name!r}")
-        if name == "Intercept":
-            raise DataError("The formula uses the data column 'Intercept', which has the name "
-                            "formulaic gives the intercept; rename the column (the intercept "
-                            "is included unless the formula says 0 or -1).")
         if name in categorical:
             continue
         col = data[name]

@@ -245,6 +245,10 @@ def build_data(formula: str, data: pd.DataFrame, family: Family, *, offset=None,
     weight_type = check_weight_type(weights, weight_type)
     lhs, main, rhs_of = _split_formula(formula, family)
     used = _used_columns([lhs, *rhs_of.values()], data, formula)
+    if "Intercept" in used:
+        raise DataError("The formula uses the data column 'Intercept', which has the name "
+                        "formulaic gives the intercept; rename the column (the intercept is "
+                        "included unless the formula says 0 or -1).")
     data = prepare_columns(data, used, categorical_only([lhs, *rhs_of.values()]))
     offset_of = _offset_sources(family, main, offset)
     extras = _extra_columns(family, data, aux_columns,

@@ -62,7 +62,10 @@ class Likelihood:
         Passed to ``loglik_obs`` as given, except that a DataFrame becomes a mapping from
         column name to numpy array, holding its complete rows only (pass only the columns
         the model uses), and that the float matrices in a dict are kept column-major (a
-        copy of those that are not; the same values, with faster derivatives).
+        copy of those that are not; the same values, with faster derivatives). A
+        DataFrame's columns follow the column policy of formulas
+        (:mod:`fisherkit.models.columns`): an object column of numbers becomes float, a
+        column mixing numbers and text, and dates, are refused naming the column.
     params : mapping, optional
         Name to declaration: a number or an array (an unconstrained parameter starting
         there), :class:`fisherkit.Scalar` or :class:`fisherkit.Array` (constrained, estimated on the log

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..exceptions import DataError, SpecificationError
 from ..validation import MISSING, check_choice
+from .columns import prepare_columns
 from .weights import check_weights
 
 __all__ = ["LikelihoodData", "prepare_data", "column_major", "column_of"]
@@ -69,6 +70,8 @@ def prepare_data(data, missing: str, cluster, weights, weight_type):
                             "DataFrame every row is used: drop those rows first.")
         return data, 0, None, cluster, weights
     check_choice("missing", missing, MISSING)
+    # the column policy of formulas: object numbers are numbers, mixtures and dates refused
+    data = prepare_columns(data, data.columns)
     na = data.isna()
     bad = na.any(axis=1).to_numpy()
     if bad.any() and missing == "raise":

@@ -219,6 +219,10 @@ class Ordinal(BuiltinFamily):
         elif (pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y)) and not (
                 isinstance(y.dtype, pd.CategoricalDtype)):
             levels = tuple(sorted(pd.unique(y)))
+            if pd.api.types.is_float_dtype(y) and all(float(v).is_integer() for v in levels):
+                # whole numbers made float by a missing value are still the outcome's
+                # integer levels: cut points keep their names ("0|1", not "0.0|1.0")
+                levels = tuple(int(v) for v in levels)
         else:
             kind = "an unordered Categorical" if isinstance(y.dtype, pd.CategoricalDtype) else "text"
             raise DataError(
