@@ -23,16 +23,15 @@ import numpy as np
 import pandas as pd
 
 from ...autodiff import derivatives
-from ...exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError
+from ...exceptions import BoundaryWarning, ConvergenceWarning, SpecificationError
 from ..protocol import Finding, refuse_subset
 from .laplace import group_marginals, marginal_loglik
 from .problem import GroupedProblem
 
 __all__ = ["MixedModel", "BoundaryWarning"]
 
-
-class BoundaryWarning(FisherkitWarning):
-    """A variance component was estimated at (or next to) zero."""
+#: re-exported here for ``from fisherkit.models.mixed import BoundaryWarning``: the one class
+#: of :mod:`fisherkit.exceptions`, so that ``fk.BoundaryWarning`` filters it too
 
 
 def _refuse(what: str):
@@ -291,6 +290,62 @@ class MixedModel:
             found.append(Finding("inner_not_converged", ConvergenceWarning,
                                  "The inner Newton iterations did not converge at the estimate."))
         return found
+
+    def variance_null(self, restricted, removed) -> dict | None:
+        """The null distribution of a likelihood-ratio test against ``restricted``, when it
+        is this model with random-effect parameters ``removed`` (names); None otherwise.
+
+        ``restricted`` must be the model without random effects (the same family and
+        fixed part: its label is the fixed part's) or a mixed model of the same kind (its
+        label is this one's), with this model's parameters but ``removed``, which must be
+        covariance parameters. Removing one standard deviation (and the correlations of that effect, ``k``
+        of them) puts the null on the boundary of the parameter space: the statistic is
+        then a 50:50 mixture of chi2(k) and chi2(k + 1) (Self and Liang, 1987, case 5;
+        Stram and Lee, 1994), Stata's ``chibar2(01)`` for a random intercept. With several
+        standard deviations removed the weights of the chi-bar-square depend on the
+        information; the plain chi2 on all the parameters removed is conservative, which
+        the note says.
+
+        Returns
+        -------
+        dict or None
+            ``weights`` (degrees of freedom to mixing weight), ``null`` (its name) and
+            ``note`` (a sentence for the test's ``attrs``).
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> cbpp = fk.datasets.load("cbpp")
+        >>> from fisherkit.building import build_model
+        >>> model = build_model("incidence ~ C(period) + (1 | herd)", cbpp, "binomial",
+        ...                     trials="size")
+        >>> fixed = build_model("incidence ~ C(period)", cbpp, "binomial", trials="size")
+        >>> model.variance_null(fixed, ["sd(Intercept | herd)"])["null"]
+        'chibar2(01)'
+        """
+        cov = self.problem.covariance
+        if restricted.label not in (self.label, self.problem.base.label):
+            return None
+        removed = list(removed)
+        if not removed or any(name not in cov.names for name in removed):
+            return None
+        if tuple(restricted.names) != tuple(n for n in self.names if n not in removed):
+            return None
+        sds = [name for name in removed if name in cov.names[:cov.q]]
+        if not sds:  # correlations alone: an interior null, the plain chi2
+            return None
+        df = len(removed)
+        if len(sds) == 1:
+            null = "chibar2(01)" if df == 1 else f"chibar2({df - 1},{df})"
+            return {"weights": {df - 1: 0.5, df: 0.5}, "null": null,
+                    "note": f"The variance component {sds[0]!r} is 0 under the null, on the "
+                            "boundary of its space: the p-value is from a 50:50 mixture of "
+                            f"chi2({df - 1}) and chi2({df}) (Self and Liang, 1987)."}
+        return {"weights": {df: 1.0}, "null": f"chi2({df})",
+                "note": f"The {len(sds)} variance components {sds} are 0 under the null, on "
+                        f"the boundary of their space: the chi2({df}) p-value is "
+                        "conservative (the exact null is a chi-bar-square whose weights "
+                        "depend on the information)."}
 
     def random_effects(self, theta: np.ndarray) -> pd.DataFrame:
         """The conditional modes of the random effects and their conditional standard
