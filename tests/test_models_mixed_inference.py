@@ -113,3 +113,110 @@ def test_mixture_tail_probabilities():
     assert mixture_sf(2.705543454095404, {0: 0.5, 1: 0.5}) == pytest.approx(0.05, rel=1e-12)
     assert mixture_sf(3.0, {1: 0.5, 2: 0.5}) == pytest.approx(
         0.5 * (stats.chi2.sf(3.0, 1) + stats.chi2.sf(3.0, 2)), rel=1e-14)
+
+
+# ---- predictions -------------------------------------------------------------------------------
+
+
+def _cbpp_design(frame):
+    return np.column_stack([np.ones(len(frame))] + [(frame["period"] == k).to_numpy(float)
+                                                    for k in (2, 3, 4)])
+
+
+def test_population_predictions_are_the_fixed_part(cbpp, cbpp_fit):
+    X, b = _cbpp_design(cbpp), cbpp_fit.params.iloc[:4].to_numpy()
+    V = cbpp_fit.cov.iloc[:4, :4].to_numpy()
+    se = np.sqrt(np.einsum("ij,jk,ik->i", X, V, X))
+    link = cbpp_fit.predict(random_effects=False, scale="link")
+    np.testing.assert_allclose(link["estimate"], X @ b, rtol=1e-12)
+    np.testing.assert_allclose(link["se"], se, rtol=1e-10)
+    z = stats.norm.ppf(0.975)
+    np.testing.assert_allclose(link["ci_lower"], X @ b - z * se, rtol=1e-10)
+    response = cbpp_fit.predict(random_effects=False)
+    np.testing.assert_allclose(response["estimate"], special.expit(X @ b), rtol=1e-12)
+    p = special.expit(X @ b)
+    np.testing.assert_allclose(response["se"], p * (1 - p) * se, rtol=1e-10)
+    np.testing.assert_allclose(response["ci_upper"], special.expit(X @ b + z * se), rtol=1e-10)
+    assert response.attrs["random_effects"] is False
+
+
+def test_conditional_predictions_add_the_groups_modes(cbpp, cbpp_fit):
+    X, b = _cbpp_design(cbpp), cbpp_fit.params.iloc[:4].to_numpy()
+    modes = cbpp_fit.random_effects()["mode(Intercept)"]
+    eta = X @ b + modes.loc[cbpp["herd"]].to_numpy()
+    link = cbpp_fit.predict(scale="link")
+    np.testing.assert_allclose(link["estimate"], eta, rtol=1e-10)
+    population = cbpp_fit.predict(random_effects=False, scale="link")
+    # the modes are held at their estimates: the same se as the fixed part's
+    np.testing.assert_allclose(link["se"], population["se"], rtol=1e-12)
+    response = cbpp_fit.predict()
+    np.testing.assert_allclose(response["estimate"], special.expit(eta), rtol=1e-10)
+    assert response.attrs["random_effects"] is True
+    explicit = cbpp_fit.predict(random_effects=True)
+    pd.testing.assert_frame_equal(explicit, response)
+
+
+def test_predictions_at_new_rows_equal_those_at_the_fitted_ones(cbpp, cbpp_fit):
+    new = cbpp.iloc[[40, 3, 17]]
+    for conditional in (True, False):
+        at_new = cbpp_fit.predict(new, random_effects=conditional)
+        fitted = cbpp_fit.predict(random_effects=conditional).loc[new.index]
+        pd.testing.assert_frame_equal(at_new, fitted, check_exact=False, rtol=1e-12)
+
+
+def test_the_average_conditional_prediction_and_its_se(cbpp, cbpp_fit):
+    X, b = _cbpp_design(cbpp), cbpp_fit.params.iloc[:4].to_numpy()
+    modes = cbpp_fit.random_effects()["mode(Intercept)"].loc[cbpp["herd"]].to_numpy()
+    p = special.expit(X @ b + modes)
+    gradient = (p * (1 - p)) @ X / len(p)
+    table = cbpp_fit.predict(average=True)
+    assert table["estimate"].iloc[0] == pytest.approx(p.mean(), rel=1e-10)
+    V = cbpp_fit.cov.iloc[:4, :4].to_numpy()
+    assert table["se"].iloc[0] == pytest.approx(np.sqrt(gradient @ V @ gradient), rel=1e-8)
+
+
+def test_conditional_predictions_with_a_random_slope(frame):
+    res = fk.fit("y ~ x + (1 + x | g)", frame, "normal")
+    modes = res.random_effects()
+    u0 = modes["mode(Intercept)"].loc[frame["g"]].to_numpy()
+    u1 = modes["mode(x)"].loc[frame["g"]].to_numpy()
+    b = res.params[["Intercept", "x"]].to_numpy()
+    expected = b[0] + b[1] * frame["x"].to_numpy() + u0 + u1 * frame["x"].to_numpy()
+    np.testing.assert_allclose(res.predict()["estimate"], expected, rtol=1e-10)
+    new = pd.DataFrame({"x": [0.5, -1.0], "g": ["group3", "group0"]})
+    at_new = res.predict(new)["estimate"].to_numpy()
+    by_hand = [b[0] + b[1] * x + modes.loc[g, "mode(Intercept)"] + modes.loc[g, "mode(x)"] * x
+               for x, g in zip(new["x"], new["g"])]
+    np.testing.assert_allclose(at_new, by_hand, rtol=1e-10)
+
+
+def test_a_new_group_level_is_refused_unless_at_the_population_level(cbpp, cbpp_fit):
+    new = cbpp.head(2).assign(herd=[3, 99])
+    with pytest.raises(fk.DataError, match=r"The grouping column 'herd' holds the level 99, "
+                                           r"which the fit did not see.*random_effects=False"):
+        cbpp_fit.predict(new)
+    population = cbpp_fit.predict(new.drop(columns="herd"), random_effects=False)
+    X, b = _cbpp_design(new), cbpp_fit.params.iloc[:4].to_numpy()
+    np.testing.assert_allclose(population["estimate"], special.expit(X @ b), rtol=1e-12)
+    with pytest.raises(fk.DataError, match=r"lack the column\(s\) \['herd'\] of the "
+                                           "random-effects term"):
+        cbpp_fit.predict(new.drop(columns="herd"))
+
+
+def test_a_row_missing_its_group_is_predicted_as_nan(cbpp, cbpp_fit):
+    new = cbpp.head(3).astype({"herd": float})
+    new.loc[1, "herd"] = np.nan
+    table = cbpp_fit.predict(new)
+    assert table.attrs["n_missing"] == 1 and np.isnan(table["estimate"].iloc[1])
+    fitted = cbpp_fit.predict().iloc[[0, 2]]
+    np.testing.assert_allclose(table["estimate"].iloc[[0, 2]], fitted["estimate"], rtol=1e-12)
+
+
+def test_random_effects_option_is_checked(cbpp, cbpp_fit):
+    fixed = fk.fit("incidence ~ C(period)", cbpp, "binomial", trials="size")
+    with pytest.raises(fk.SpecificationError, match=r"random_effects= is for models with "
+                                                    "random-effects terms"):
+        fixed.predict(random_effects=False)
+    with pytest.raises(fk.SpecificationError, match=r"The 'random_effects' parameter of "
+                                                    r"predict must be True or False. Got 'yes'"):
+        cbpp_fit.predict(random_effects="yes")
