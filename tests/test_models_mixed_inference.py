@@ -220,3 +220,40 @@ def test_random_effects_option_is_checked(cbpp, cbpp_fit):
     with pytest.raises(fk.SpecificationError, match=r"The 'random_effects' parameter of "
                                                     r"predict must be True or False. Got 'yes'"):
         cbpp_fit.predict(random_effects="yes")
+
+
+# ---- a variance estimated at zero --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def flat():
+    frame = grouped_frame(seed=3)
+    rng = np.random.default_rng(4)
+    frame["noise"] = 1.0 + 0.5 * frame["x"] + 0.4 * rng.normal(size=len(frame))
+    return frame
+
+
+def test_a_variance_at_zero_warns_with_the_fisherkit_class_and_names_it(flat):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = fk.fit("noise ~ x + (1 | g)", flat, "normal")
+    found = [w for w in caught if issubclass(w.category, fk.BoundaryWarning)]
+    assert len(found) == 1
+    assert found[0].category is fk.BoundaryWarning
+    assert issubclass(found[0].category, fk.FisherkitWarning)
+    assert found[0].filename == __file__  # it points at the caller's fit
+    assert ("random-effect standard deviation 'sd(Intercept | g)' is estimated at"
+            in str(found[0].message))
+    assert "at the boundary zero" in str(found[0].message)
+    assert "variance_at_zero" in res.flags
+    assert res.params["sd(Intercept | g)"] < 1e-4
+
+
+def test_the_lr_test_of_a_variance_at_zero_is_the_point_mass(flat):
+    fixed = fk.fit("noise ~ x", flat, "normal")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fk.BoundaryWarning)
+        mixed = fk.fit("noise ~ x + (1 | g)", flat, "normal")
+    test = fk.lr_test(fixed, mixed)
+    assert test["statistic"] == pytest.approx(0.0, abs=1e-6)
+    assert test["p_value"] == 1.0 and test.attrs["null"] == "chibar2(01)"
