@@ -75,7 +75,8 @@ class Analyses:
                                          alpha=alpha)
 
     def predict(self, data=None, *, scale: str = "response", average: bool = False,
-                alpha: float = 0.05, offset=None) -> pd.DataFrame:
+                alpha: float = 0.05, offset=None, random_effects: bool | None = None
+                ) -> pd.DataFrame:
         """Predictions with delta-method standard errors and intervals, by
         :func:`fisherkit.inference.predictions.predict`.
 
@@ -94,6 +95,10 @@ class Analyses:
             The intervals are ``1 - alpha`` two-sided.
         offset : array-like, optional
             The new rows' offset, when the fit was given its offset as an array.
+        random_effects : bool, optional
+            Mixed models only: conditional on the groups' modes (True, the default, as
+            lme4) or at the population level, the fixed part alone (False). Standard errors
+            come from the fixed effects' covariance either way (the modes held fixed).
 
         Returns
         -------
@@ -111,7 +116,7 @@ class Analyses:
         [0.3438]
         """
         return predictions.predict(self, data, scale=scale, average=average, alpha=alpha,
-                                   offset=offset)
+                                   offset=offset, random_effects=random_effects)
 
     def residuals(self, kind: str = "response") -> pd.Series:
         """Residuals of the fitted rows, by :func:`fisherkit.inference.residuals.residuals`.

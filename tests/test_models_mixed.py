@@ -382,9 +382,6 @@ def test_covariance_kinds_and_refusals(cbpp, cbpp_fit):
     with pytest.raises(fk.SpecificationError, match="expected information of a mixed model is "
                                                     "not available"):
         cbpp_fit.with_cov("expected").se
-    with pytest.raises(fk.SpecificationError, match="Predictions are not available yet for "
-                                                    "mixed models"):
-        cbpp_fit.predict()
     with pytest.raises(fk.SpecificationError, match="Residuals are not available yet"):
         cbpp_fit.residuals("pearson")
 

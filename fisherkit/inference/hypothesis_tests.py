@@ -25,7 +25,7 @@ from ..models.weights import refuse_pseudo_likelihood
 from ..exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError, user_stacklevel
 from .restrictions import restriction_matrix
 
-__all__ = ["wald_test", "lr_test", "score_test", "NestingWarning"]
+__all__ = ["wald_test", "lr_test", "score_test", "mixture_sf", "NestingWarning"]
 
 
 class NestingWarning(FisherkitWarning):
@@ -35,6 +35,29 @@ class NestingWarning(FisherkitWarning):
 def _chi2(statistic: float, df: int, name: str) -> pd.Series:
     return pd.Series({"statistic": statistic, "df": float(df),
                       "p_value": float(stats.chi2.sf(statistic, df))}, name=name, dtype=float)
+
+
+def mixture_sf(statistic: float, weights: dict) -> float:
+    """``P(X >= statistic)`` for ``X`` a mixture of chi-squares, ``weights`` mapping degrees
+    of freedom to mixing weights; chi2(0) is the point mass at 0.
+
+    Examples
+    --------
+    >>> round(mixture_sf(2.706, {0: 0.5, 1: 0.5}), 4)
+    0.05
+    """
+    return float(sum(w * (float(statistic <= 0.0) if k == 0 else stats.chi2.sf(statistic, k))
+                     for k, w in weights.items()))
+
+
+def _boundary_null(restricted, full) -> dict | None:
+    """The full model's null distribution for the parameters the restricted fit lacks,
+    where the full model has a rule for them (variance components of a mixed model, see
+    :meth:`fisherkit.models.mixed.MixedModel.variance_null`); None for the plain chi2."""
+    rule = getattr(full.model, "variance_null", None)
+    if rule is None:
+        return None
+    return rule(restricted.model, [n for n in full.names if n not in restricted.names])
 
 
 # ---- the tests --------------------------------------------------------------------------
@@ -148,6 +171,15 @@ def lr_test(restricted, full) -> pd.Series:
     conservative: the null distribution is then a 50:50 mixture of 0 and chi2(1), whose
     p-value is half of this one (Self and Liang, 1987).
 
+    A variance component of a mixed model is such a restriction, and for it the test uses
+    the boundary null itself: a fixed-effect fit against a random-intercept fit of the same
+    family and fixed part, or ``(1 | g)`` against ``(1 + x | g)``, is referred to a 50:50
+    mixture of chi2(k) and chi2(k + 1), ``k`` the correlations removed with the standard
+    deviation (Stata's ``chibar2(01)`` after ``melogit`` and ``mixed`` for a random
+    intercept; Stram and Lee, 1994). With several standard deviations removed the p-value
+    is the conservative chi2 on all parameters removed, and ``attrs["note"]`` says so
+    (see :meth:`fisherkit.models.mixed.MixedModel.variance_null`).
+
     Parameters
     ----------
     restricted, full : FitResult
@@ -158,7 +190,8 @@ def lr_test(restricted, full) -> pd.Series:
     Returns
     -------
     pandas.Series
-        ``statistic``, ``df``, ``p_value``.
+        ``statistic``, ``df``, ``p_value``; ``attrs["null"]`` names the null distribution
+        (``"chi2(2)"``, ``"chibar2(01)"``), and ``attrs["note"]`` explains a boundary null.
 
     Examples
     --------
@@ -168,6 +201,15 @@ def lr_test(restricted, full) -> pd.Series:
     >>> big = fk.fit("GRADE ~ GPA + TUCE + PSI", data=df, family="logit")
     >>> lr_test(small, big).round(4).tolist()
     [6.6385, 2.0, 0.0362]
+
+    A random intercept against the fixed-effect fit:
+
+    >>> cbpp = fk.datasets.load("cbpp")
+    >>> fixed = fk.fit("incidence ~ C(period)", cbpp, "binomial", trials="size")
+    >>> mixed = fk.fit("incidence ~ C(period) + (1 | herd)", cbpp, "binomial", trials="size")
+    >>> test = lr_test(fixed, mixed)
+    >>> test.attrs["null"], round(float(test["statistic"]), 4)
+    ('chibar2(01)', 14.0058)
     """
     for label, fit in (("restricted", restricted), ("full", full)):
         if not hasattr(fit, "loglik") or not hasattr(fit, "n_params"):
@@ -180,14 +222,25 @@ def lr_test(restricted, full) -> pd.Series:
                                  f"one; they have {full.n_params} and {restricted.n_params} "
                                  "(are the arguments swapped?).")
     _warn_not_converged({"restricted": restricted, "full": full})
-    _warn_if_not_nested(restricted, full)
+    boundary = _boundary_null(restricted, full)
+    if boundary is None:
+        _warn_if_not_nested(restricted, full)
     statistic = 2.0 * (full.loglik - restricted.loglik)
     if statistic < -1e-6 * (1.0 + abs(full.loglik)):
         warnings.warn(f"The full model's log-likelihood ({full.loglik:.10g}) is below the "
                       f"restricted one's ({restricted.loglik:.10g}): the models are not nested "
                       "or the full fit stopped short of its maximum.", NestingWarning,
                       stacklevel=user_stacklevel())
-    return _chi2(max(statistic, 0.0), df, "likelihood_ratio")
+    out = _chi2(max(statistic, 0.0), df, "likelihood_ratio")
+    if boundary is None:
+        out.attrs["null"] = f"chi2({df})"
+    else:
+        # a full fit at the boundary (a variance estimated at zero) ends a rounding error
+        # above the restricted log-likelihood: that is the point mass at 0, not a tail
+        at_zero = out["statistic"] <= 1e-8 * (1.0 + abs(full.loglik))
+        out["p_value"] = mixture_sf(0.0 if at_zero else out["statistic"], boundary["weights"])
+        out.attrs.update(null=boundary["null"], note=boundary["note"])
+    return out
 
 
 def _embed(restricted, model) -> np.ndarray:

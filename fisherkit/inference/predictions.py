@@ -29,6 +29,15 @@ which can leave it).
 
 Rows with a missing value in a used column are kept, with NaN predictions, and counted in
 ``attrs["n_missing"]``.
+
+Mixed models (random-effects terms) predict conditionally on the groups' modes by default,
+``eta_i = x_i' beta + z_i' u_hat_g`` (lme4's ``predict``, Stata's ``predict`` after
+``melogit``), or at the population level with ``random_effects=False``, ``x_i' beta`` (the
+effects at their mean, 0). Either way the standard errors are the delta method in the
+fixed effects (and the family's parameters) alone: conditional ones hold the modes at their
+estimates and leave out their uncertainty, reported as their conditional standard
+deviations by ``res.random_effects()``. A group level the fit did not see has no mode and
+is refused for conditional predictions (lme4's ``allow.new.levels = FALSE``).
 """
 
 from __future__ import annotations
@@ -119,8 +128,26 @@ def _probabilities(result, model, family, rows, E, C, attrs):
     return _frame(rows, columns, attrs)
 
 
+def _rows(model, data, offset, random_effects):
+    """The model's rows to predict at; ``random_effects`` only goes to models that have
+    random effects (True, conditional, unless given)."""
+    if getattr(model, "random_effects", None) is None:
+        if random_effects is not None:
+            raise SpecificationError(f"random_effects= is for models with random-effects "
+                                     f"terms '(terms | group)'; the {model.label} model has "
+                                     "none.")
+        return model.design_for(data, offset=offset), None
+    if random_effects is None:
+        random_effects = True
+    if not isinstance(random_effects, (bool, np.bool_)):
+        raise SpecificationError(f"The 'random_effects' parameter of predict must be True or "
+                                 f"False. Got {random_effects!r} instead.")
+    conditional = bool(random_effects)
+    return model.design_for(data, offset=offset, random_effects=conditional), conditional
+
+
 def predict(result, data=None, *, scale: str = "response", average: bool = False,
-            alpha: float = 0.05, offset=None) -> pd.DataFrame:
+            alpha: float = 0.05, offset=None, random_effects: bool | None = None) -> pd.DataFrame:
     """Predictions with delta-method standard errors and intervals.
 
     Parameters
@@ -140,6 +167,9 @@ def predict(result, data=None, *, scale: str = "response", average: bool = False
         The intervals are ``1 - alpha`` two-sided.
     offset : array-like, optional
         The offset of the new rows when the fit was given its offset as an array.
+    random_effects : bool, optional
+        Mixed models only: conditional on the groups' modes (True, the default) or at the
+        population level (False); see the module notes.
 
     Returns
     -------
@@ -147,7 +177,8 @@ def predict(result, data=None, *, scale: str = "response", average: bool = False
         ``estimate``, ``se``, ``ci_lower``, ``ci_upper``, indexed like ``data`` (the fitted
         rows' index by default; one row ``"average"`` with ``average=True``); ``attrs`` hold
         ``alpha``, ``scale``, ``average``, ``cov_type`` and ``n_missing`` (rows with a
-        missing value in a used column, predicted as NaN).
+        missing value in a used column, predicted as NaN), and for mixed models
+        ``random_effects``.
 
     Examples
     --------
@@ -160,12 +191,14 @@ def predict(result, data=None, *, scale: str = "response", average: bool = False
     check_choice("scale", scale, SCALES)
     check_alpha(alpha)
     model = result.model
-    rows = model.design_for(data, offset=offset)
+    rows, conditional = _rows(model, data, offset, random_effects)
     family = model.family
     theta, C = result.theta, result.cov_working.to_numpy()
     E = np.asarray(model.eta_for(theta, rows))
     attrs = {"alpha": alpha, "scale": scale, "average": bool(average),
              "cov_type": result.cov_type, "n_missing": rows.n_missing}
+    if conditional is not None:
+        attrs["random_effects"] = conditional
     if scale == "probabilities":
         if average:
             raise SpecificationError("scale='probabilities' gives every row; average=True is "

@@ -95,7 +95,7 @@ def mixed_model(formula: str, data: pd.DataFrame, family: Family, *, nagq: int =
     rows = frame.iloc[positions]
     base_data = replace(base_data, n_dropped=base_data.n_dropped + int(incomplete.sum()),
                         index=data.index[keep][positions])
-    Z, columns = _random_design(term.expression, rows, formula)
+    Z, columns, random_spec = _random_design(term.expression, rows, formula)
     if nagq ** Z.shape[1] > MAX_NODES:
         raise SpecificationError(
             f"nagq={nagq} with {Z.shape[1]} random effects per group means {nagq ** Z.shape[1]} "
@@ -108,11 +108,12 @@ def mixed_model(formula: str, data: pd.DataFrame, family: Family, *, nagq: int =
     problem = GroupedProblem(Model(family, base_data), Z, codes.astype(np.intp), len(levels),
                              CovarianceTerm(columns, term.group))
     levels = pd.Index(levels, name=term.group)
-    return MixedModel(problem, nagq, levels)
+    return MixedModel(problem, nagq, levels, random_spec)
 
 
 def _random_design(expression: str, rows: pd.DataFrame, formula: str):
-    """The random effects' design and column names, by formulaic."""
+    """The random effects' design, its column names and its formulaic spec (which builds
+    the design at new rows)."""
     mm = model_matrix(expression, rows, na_action="ignore")
     Z = np.ascontiguousarray(mm.to_numpy(dtype=float))
     columns = tuple(mm.model_spec.column_names)
@@ -122,4 +123,4 @@ def _random_design(expression: str, rows: pd.DataFrame, formula: str):
     if not np.all(np.isfinite(Z)):
         raise DataError(f"The random-effects design of {formula!r} has values that are not "
                         "finite.")
-    return Z, columns
+    return Z, columns, mm.model_spec

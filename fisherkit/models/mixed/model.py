@@ -17,22 +17,36 @@ family's own (``sigma``, ``alpha``, ...).
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass, replace
+
 import autograd
 import autograd.numpy as anp
 import numpy as np
 import pandas as pd
+from autograd.tracer import getval
 
 from ...autodiff import derivatives
-from ...exceptions import ConvergenceWarning, FisherkitWarning, SpecificationError
+from ...exceptions import BoundaryWarning, ConvergenceWarning, DataError, SpecificationError
 from ..protocol import Finding, refuse_subset
+from ..rows import Rows
 from .laplace import group_marginals, marginal_loglik
 from .problem import GroupedProblem
 
-__all__ = ["MixedModel", "BoundaryWarning"]
+__all__ = ["MixedModel", "MixedRows", "BoundaryWarning"]
+
+#: re-exported here for ``from fisherkit.models.mixed import BoundaryWarning``: the one class
+#: of :mod:`fisherkit.exceptions`, so that ``fk.BoundaryWarning`` filters it too
 
 
-class BoundaryWarning(FisherkitWarning):
-    """A variance component was estimated at (or next to) zero."""
+@dataclass(frozen=True)
+class MixedRows(Rows):
+    """Rows of a mixed model to predict at: the fixed part's designs and offsets, and for
+    conditional predictions the random-effects design ``Z`` and the group code of each
+    complete row (``Z`` None: the population level, the fixed part alone)."""
+
+    Z: np.ndarray | None = None
+    codes: np.ndarray | None = None
 
 
 def _refuse(what: str):
@@ -53,6 +67,8 @@ class MixedModel:
         Quadrature points per group: 1 is the Laplace approximation.
     levels : pandas.Index
         The group labels, in the order of the group codes.
+    random_spec : formulaic.ModelSpec, optional
+        The random-effects design's spec, which builds ``Z`` at new rows.
 
     Examples
     --------
@@ -65,8 +81,10 @@ class MixedModel:
     ('sd(Intercept | herd)', 5)
     """
 
-    def __init__(self, problem: GroupedProblem, nagq: int, levels: pd.Index):
+    def __init__(self, problem: GroupedProblem, nagq: int, levels: pd.Index,
+                 random_spec=None):
         self.problem, self.nagq, self.levels = problem, nagq, levels
+        self.random_spec = random_spec
         base, cov, s = problem.base, problem.covariance, problem.cov_slice
         self.family, self.data = base.family, base.data
         self.names = base.names[:s.start] + cov.names + base.names[s.start:]
@@ -252,12 +270,93 @@ class MixedModel:
     def outcome_values(self) -> np.ndarray:
         return self.problem.base.outcome_values()
 
+    # ---- rows to predict at (fisherkit.inference.predictions) -----------------------------
+
+    @property
+    def link_column(self) -> int:
+        """The column of ``E`` holding the linear predictor the random effects enter."""
+        return self.problem.column
+
+    def design_for(self, data=None, *, offset=None, random_effects: bool = True) -> MixedRows:
+        """The fitted rows (``data`` None) or new rows, conditional on the groups' modes
+        (``random_effects``) or at the population level (the fixed part alone).
+
+        Conditional rows need the grouping column and the random term's columns; a group
+        level the fit did not see is refused, as lme4's ``predict`` does by default
+        (``allow.new.levels = FALSE``): its mode is unknown, and the population level
+        (``random_effects=False``) is the prediction at the effects' mean, 0.
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> from fisherkit.building import build_model
+        >>> cbpp = fk.datasets.load("cbpp")
+        >>> model = build_model("incidence ~ C(period) + (1 | herd)", cbpp, "binomial",
+        ...                     trials="size")
+        >>> rows = model.design_for(cbpp.head(3))
+        >>> rows.codes.tolist(), model.design_for(random_effects=False).Z is None
+        ([0, 0, 0], True)
+        """
+        rows = self.problem.base.design_for(data, offset=offset)
+        if not random_effects:
+            return MixedRows(**vars(rows))
+        if data is None:
+            return MixedRows(**vars(rows), Z=self.problem.Z, codes=self.problem.codes)
+        if self.random_spec is None:
+            raise SpecificationError("This mixed model keeps no random-effects design to "
+                                     "build at new rows; predict with random_effects=False.")
+        group = self.problem.covariance.group
+        needed = [group] + sorted(str(v) for v in self.random_spec.required_variables)
+        absent = [c for c in needed if c not in data.columns]
+        if absent:
+            raise DataError(f"The new data lack the column(s) {absent} of the random-effects "
+                            "term; conditional predictions need them (random_effects=False "
+                            "predicts from the fixed part alone).")
+        known = ~data[needed].isna().any(axis=1).to_numpy()
+        keep = known[rows.complete]
+        complete = rows.complete & known
+        frame = data.loc[complete]
+        codes = self.levels.get_indexer(frame[group])
+        if np.any(codes < 0):
+            level = frame[group].iloc[int(np.argmax(codes < 0))]
+            level = level.item() if isinstance(level, np.generic) else level
+            raise DataError(f"The grouping column {group!r} holds the level {level!r}, which "
+                            "the fit did not see, so it has no conditional mode; predict with "
+                            "random_effects=False for the population level (the effects' "
+                            "mean, 0).")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # formulaic's notes on levels; Z is numeric
+            Z = np.asarray(self.random_spec.get_model_matrix(frame).to_numpy(dtype=float))
+        designs = {k: v[keep] for k, v in rows.designs.items()}
+        offsets = {k: None if v is None else v[keep] for k, v in rows.offsets.items()}
+        return replace(MixedRows(**vars(rows), Z=Z, codes=codes.astype(np.intp)),
+                       designs=designs, offsets=offsets, complete=complete)
+
+    def eta_for(self, theta, rows: MixedRows):
+        """``E`` at ``rows``, with ``z_i' u_hat_g`` added to the linear predictor for
+        conditional rows. The modes are held at their values at ``theta`` when
+        differentiating: the delta method then carries the fixed effects' uncertainty
+        alone (the modes' own is their conditional sd, ``random_effects()``)."""
+        p = self.problem
+        E = p.base.eta_for(p.base_theta(theta), rows)
+        if rows.Z is None:
+            return E
+        U = p.modes(np.asarray(getval(theta), dtype=float))
+        effects = np.sum(rows.Z * U[rows.codes], axis=1)
+        unit = np.zeros(E.shape[1])
+        unit[p.column] = 1.0
+        return E + effects[:, None] * unit
+
+    def theta_gradients(self, G: np.ndarray, rows: MixedRows, part: slice) -> np.ndarray:
+        """The fixed part's gradients, zero in the covariance parameters (the modes are
+        held fixed, see :meth:`eta_for`)."""
+        base = self.problem.base.theta_gradients(G, rows, part)
+        s = self.problem.cov_slice
+        out = np.zeros((len(base), self.n_params))
+        out[:, :s.start], out[:, s.stop:] = base[:, :s.start], base[:, s.start:]
+        return out
+
     # ---- what is not available yet --------------------------------------------------------
-
-    def design_for(self, *args, **kwargs):
-        _refuse("Predictions")
-
-    eta_for = theta_gradients = design_for
 
     def fitted_outcome(self, theta):
         _refuse("Residuals")
@@ -291,6 +390,62 @@ class MixedModel:
             found.append(Finding("inner_not_converged", ConvergenceWarning,
                                  "The inner Newton iterations did not converge at the estimate."))
         return found
+
+    def variance_null(self, restricted, removed) -> dict | None:
+        """The null distribution of a likelihood-ratio test against ``restricted``, when it
+        is this model with random-effect parameters ``removed`` (names); None otherwise.
+
+        ``restricted`` must be the model without random effects (the same family and
+        fixed part: its label is the fixed part's) or a mixed model of the same kind (its
+        label is this one's), with this model's parameters but ``removed``, which must be
+        covariance parameters. Removing one standard deviation (and the correlations of that effect, ``k``
+        of them) puts the null on the boundary of the parameter space: the statistic is
+        then a 50:50 mixture of chi2(k) and chi2(k + 1) (Self and Liang, 1987, case 5;
+        Stram and Lee, 1994), Stata's ``chibar2(01)`` for a random intercept. With several
+        standard deviations removed the weights of the chi-bar-square depend on the
+        information; the plain chi2 on all the parameters removed is conservative, which
+        the note says.
+
+        Returns
+        -------
+        dict or None
+            ``weights`` (degrees of freedom to mixing weight), ``null`` (its name) and
+            ``note`` (a sentence for the test's ``attrs``).
+
+        Examples
+        --------
+        >>> import fisherkit as fk
+        >>> cbpp = fk.datasets.load("cbpp")
+        >>> from fisherkit.building import build_model
+        >>> model = build_model("incidence ~ C(period) + (1 | herd)", cbpp, "binomial",
+        ...                     trials="size")
+        >>> fixed = build_model("incidence ~ C(period)", cbpp, "binomial", trials="size")
+        >>> model.variance_null(fixed, ["sd(Intercept | herd)"])["null"]
+        'chibar2(01)'
+        """
+        cov = self.problem.covariance
+        if restricted.label not in (self.label, self.problem.base.label):
+            return None
+        removed = list(removed)
+        if not removed or any(name not in cov.names for name in removed):
+            return None
+        if tuple(restricted.names) != tuple(n for n in self.names if n not in removed):
+            return None
+        sds = [name for name in removed if name in cov.names[:cov.q]]
+        if not sds:  # correlations alone: an interior null, the plain chi2
+            return None
+        df = len(removed)
+        if len(sds) == 1:
+            null = "chibar2(01)" if df == 1 else f"chibar2({df - 1},{df})"
+            return {"weights": {df - 1: 0.5, df: 0.5}, "null": null,
+                    "note": f"The variance component {sds[0]!r} is 0 under the null, on the "
+                            "boundary of its space: the p-value is from a 50:50 mixture of "
+                            f"chi2({df - 1}) and chi2({df}) (Self and Liang, 1987)."}
+        return {"weights": {df: 1.0}, "null": f"chi2({df})",
+                "note": f"The {len(sds)} variance components {sds} are 0 under the null, on "
+                        f"the boundary of their space: the chi2({df}) p-value is "
+                        "conservative (the exact null is a chi-bar-square whose weights "
+                        "depend on the information)."}
 
     def random_effects(self, theta: np.ndarray) -> pd.DataFrame:
         """The conditional modes of the random effects and their conditional standard
