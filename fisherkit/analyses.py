@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .exceptions import SpecificationError
 from .inference import diagnostics, hypothesis_tests, marginal, predictions, reparam
 from .inference import residuals as residual_kinds
 from .inference import profile as profiles
@@ -149,12 +148,7 @@ class Analyses:
         >>> res.random_effects().round(3).iloc[0].tolist()
         [0.59, 0.348]
         """
-        conditional = getattr(self.model, "random_effects", None)
-        if conditional is None:
-            raise SpecificationError(f"random_effects() is for models with random-effects "
-                                     f"terms '(terms | group)'; the {self.model.label} model "
-                                     "has none.")
-        return conditional(self.theta)
+        return self.model.random_effects(self.theta)
 
     def jeffreys(self, theta=None) -> float:
         """The log of Jeffreys' prior density, by :func:`fisherkit.inference.reparam.jeffreys`.

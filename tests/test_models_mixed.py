@@ -369,8 +369,8 @@ def test_random_effects_are_the_conditional_modes_and_sds(cbpp, cbpp_fit):
 
 def test_random_effects_are_refused_without_random_terms(cbpp):
     res = fk.fit("incidence ~ C(period)", cbpp, "poisson")
-    with pytest.raises(fk.SpecificationError, match=r"random_effects\(\) is for models with "
-                                                    "random-effects terms"):
+    with pytest.raises(fk.SpecificationError, match=r"random_effects\(\) and predict\(random_effects=\) "
+                                                    r"are for models with random-effects terms"):
         res.random_effects()
 
 

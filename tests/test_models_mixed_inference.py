@@ -214,8 +214,8 @@ def test_a_row_missing_its_group_is_predicted_as_nan(cbpp, cbpp_fit):
 
 def test_random_effects_option_is_checked(cbpp, cbpp_fit):
     fixed = fk.fit("incidence ~ C(period)", cbpp, "binomial", trials="size")
-    with pytest.raises(fk.SpecificationError, match=r"random_effects= is for models with "
-                                                    "random-effects terms"):
+    with pytest.raises(fk.SpecificationError, match=r"predict\(random_effects=\) are for "
+                                                    "models with random-effects terms"):
         fixed.predict(random_effects=False)
     with pytest.raises(fk.SpecificationError, match=r"The 'random_effects' parameter of "
                                                     r"predict must be True or False. Got 'yes'"):
@@ -257,3 +257,12 @@ def test_the_lr_test_of_a_variance_at_zero_is_the_point_mass(flat):
     test = fk.lr_test(fixed, mixed)
     assert test["statistic"] == pytest.approx(0.0, abs=1e-6)
     assert test["p_value"] == 1.0 and test.attrs["null"] == "chibar2(01)"
+
+
+def test_a_series_option_of_a_mixed_fit_is_matched_by_its_labels():
+    cbpp = fk.datasets.load("cbpp")
+    shuffled = cbpp["size"].sample(frac=1.0, random_state=3)
+    aligned = fk.fit("incidence ~ C(period) + (1 | herd)", cbpp, "binomial", trials="size")
+    by_label = fk.fit("incidence ~ C(period) + (1 | herd)", cbpp, "binomial", trials=shuffled)
+    np.testing.assert_allclose(by_label.params, aligned.params, rtol=1e-10)
+    assert by_label.loglik == pytest.approx(aligned.loglik, rel=1e-12)

@@ -25,7 +25,7 @@ from ..exceptions import DataError, SpecificationError
 from ..models.expected import ExpectedInformation
 from ..models.family import Family
 from ..models.index_model import Model
-from ..models.protocol import refuse_subset
+from ..models.protocol import refuse_random_effects, refuse_subset
 from ..models.weights import effective_n
 from . import partitions as parts
 
@@ -227,6 +227,13 @@ class DistributedModel:
     def opg(self, theta) -> np.ndarray:
         return self._pieces(theta, ("opg",), self._se_pieces(), soft=self._se_pieces())["opg"].copy()
 
+    def random_effects(self, theta):
+        refuse_random_effects(self.label)
+
+    def variance_null(self, restricted, removed) -> None:
+        """No random effects: a likelihood-ratio test has its plain chi-square."""
+        return None
+
     def sandwich_meat(self, theta) -> np.ndarray:
         """The sandwich's middle, as :meth:`Model.sandwich_meat`: the OPG (``sum w s s'``)
         without weights or with frequency weights, else ``sum (w s)(w s)'``, a piece of
@@ -276,9 +283,11 @@ class DistributedModel:
     def post_fit_checks(self, theta):
         return self.family.post_fit_checks(self, theta)
 
-    def design_for(self, data=None, *, offset=None):
+    def design_for(self, data=None, *, offset=None, random_effects=None):
         """New rows in a pandas DataFrame through the template model; the fitted rows stay
         in the partitions, so ``data`` is needed."""
+        if random_effects is not None:
+            refuse_random_effects(self.label)
         if data is None:
             raise NotInMemoryError("The rows of a Dask fit are in its partitions: give the "
                                    "rows to predict at as a pandas DataFrame (data=).")

@@ -54,10 +54,8 @@ def _boundary_null(restricted, full) -> dict | None:
     """The full model's null distribution for the parameters the restricted fit lacks,
     where the full model has a rule for them (variance components of a mixed model, see
     :meth:`fisherkit.models.mixed.MixedModel.variance_null`); None for the plain chi2."""
-    rule = getattr(full.model, "variance_null", None)
-    if rule is None:
-        return None
-    return rule(restricted.model, [n for n in full.names if n not in restricted.names])
+    return full.model.variance_null(restricted.model,
+                                    [n for n in full.names if n not in restricted.names])
 
 
 # ---- the tests --------------------------------------------------------------------------

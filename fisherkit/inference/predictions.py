@@ -128,24 +128,6 @@ def _probabilities(result, model, family, rows, E, C, attrs):
     return _frame(rows, columns, attrs)
 
 
-def _rows(model, data, offset, random_effects):
-    """The model's rows to predict at; ``random_effects`` only goes to models that have
-    random effects (True, conditional, unless given)."""
-    if getattr(model, "random_effects", None) is None:
-        if random_effects is not None:
-            raise SpecificationError(f"random_effects= is for models with random-effects "
-                                     f"terms '(terms | group)'; the {model.label} model has "
-                                     "none.")
-        return model.design_for(data, offset=offset), None
-    if random_effects is None:
-        random_effects = True
-    if not isinstance(random_effects, (bool, np.bool_)):
-        raise SpecificationError(f"The 'random_effects' parameter of predict must be True or "
-                                 f"False. Got {random_effects!r} instead.")
-    conditional = bool(random_effects)
-    return model.design_for(data, offset=offset, random_effects=conditional), conditional
-
-
 def predict(result, data=None, *, scale: str = "response", average: bool = False,
             alpha: float = 0.05, offset=None, random_effects: bool | None = None) -> pd.DataFrame:
     """Predictions with delta-method standard errors and intervals.
@@ -191,7 +173,8 @@ def predict(result, data=None, *, scale: str = "response", average: bool = False
     check_choice("scale", scale, SCALES)
     check_alpha(alpha)
     model = result.model
-    rows, conditional = _rows(model, data, offset, random_effects)
+    rows = model.design_for(data, offset=offset, random_effects=random_effects)
+    conditional = rows.conditional
     family = model.family
     theta, C = result.theta, result.cov_working.to_numpy()
     E = np.asarray(model.eta_for(theta, rows))

@@ -24,6 +24,7 @@ from .expected import index_expected_information
 from .family import Family
 from .formula import ModelData
 from .parameters import Block
+from .protocol import refuse_random_effects
 from .rows import Rows, fitted_rows, new_rows
 from .weights import effective_n
 
@@ -120,9 +121,11 @@ class Model:
 
     # ---- rows to predict at (fisherkit.inference.predictions and .residuals) ------------
 
-    def design_for(self, data=None, *, offset=None) -> Rows:
+    def design_for(self, data=None, *, offset=None, random_effects=None) -> Rows:
         """The designs and offsets of the fitted rows (``data`` None) or of new rows, built
         with the fit's own formula state (see :mod:`fisherkit.models.rows`)."""
+        if random_effects is not None:
+            refuse_random_effects(self.label)
         if data is None:
             if offset is not None:
                 raise SpecificationError("offset= goes with new data; the fitted rows keep "
@@ -177,6 +180,13 @@ class Model:
     def expected_information(self, theta: np.ndarray, **options):
         """See :func:`fisherkit.models.expected.index_expected_information`."""
         return index_expected_information(self, theta, **options)
+
+    def random_effects(self, theta):
+        refuse_random_effects(self.label)
+
+    def variance_null(self, restricted, removed) -> None:
+        """No random effects: a likelihood-ratio test has its plain chi-square."""
+        return None
 
     # ---- values on the eta scale ------------------------------------------------------
 

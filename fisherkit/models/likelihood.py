@@ -28,7 +28,7 @@ from ..exceptions import SpecificationError
 from .expected import ExpectedInformation, monte_carlo_information
 from .parameters import CONSTRAINTS, check_start_value, declare, element_names
 from .likelihood_data import LikelihoodData, prepare_data
-from .protocol import refuse_subset
+from .protocol import refuse_random_effects, refuse_subset
 from .weights import check_weight_type, effective_n, model_weights
 
 __all__ = ["Likelihood"]
@@ -241,6 +241,13 @@ class Likelihood:
 
     def prefetch(self, pieces: tuple[str, ...]) -> None:
         """Every piece is computed when asked: nothing to plan."""
+
+    def random_effects(self, theta):
+        refuse_random_effects(self.label)
+
+    def variance_null(self, restricted, removed) -> None:
+        """No random effects: a likelihood-ratio test has its plain chi-square."""
+        return None
 
     def expected_information(self, theta: np.ndarray, *, method: str = "auto", draws: int = 200,
                              seed=0, tail: float = 1e-12, max_terms: int = 100_000):

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..exceptions import SpecificationError
 
-__all__ = ["LikelihoodModel", "Finding", "PIECES", "refuse_subset"]
+__all__ = ["LikelihoodModel", "Finding", "PIECES", "refuse_subset", "refuse_random_effects"]
 
 #: what an optimizer may ask of every point it visits, for models that compute several
 #: at once (see :meth:`LikelihoodModel.prefetch`)
@@ -148,9 +148,11 @@ class LikelihoodModel(Protocol):
 
     # ---- rows to predict at --------------------------------------------------------------
 
-    def design_for(self, data=None, *, offset=None):
+    def design_for(self, data=None, *, offset=None, random_effects=None):
         """A :class:`fisherkit.models.rows.Rows` of the fitted rows (``data`` None) or of a
-        pandas DataFrame of new rows; models without designs refuse."""
+        pandas DataFrame of new rows; models without designs refuse, and models without
+        random effects refuse ``random_effects`` (conditional on the groups' modes, True,
+        the default, or at the population level, False)."""
 
     def eta_for(self, theta, rows):
         """The ``n x K`` working-scale distribution parameters at ``rows`` (traceable)."""
@@ -171,6 +173,25 @@ class LikelihoodModel(Protocol):
     def step_divergence(self, path: np.ndarray) -> np.ndarray:
         """Kullback-Leibler divergence of each step of an optimizer's path from the row
         before (NaN for the first row, and where the model defines none)."""
+
+    # ---- random effects ---------------------------------------------------------------
+
+    def random_effects(self, theta: np.ndarray):
+        """The conditional modes of the random effects and their conditional standard
+        deviations by group level; models without random effects refuse
+        (:func:`refuse_random_effects`)."""
+
+    def variance_null(self, restricted, removed) -> dict | None:
+        """The null distribution of a likelihood-ratio test against ``restricted``, which
+        lacks the parameters ``removed``, where it is not the plain chi-square (variance
+        components at the boundary of their space); None where it is."""
+
+
+def refuse_random_effects(label: str):
+    """The refusal of :meth:`LikelihoodModel.random_effects` by a model without them."""
+    raise SpecificationError(f"random_effects() and predict(random_effects=) are for models "
+                             f"with random-effects terms '(terms | group)'; the {label} model "
+                             "has none.")
 
 
 def refuse_subset(kind: str):

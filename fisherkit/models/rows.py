@@ -37,6 +37,9 @@ class Rows:
     index: pd.Index
     complete: np.ndarray
     weights: np.ndarray | None = None
+    #: for models with random effects, whether the rows are conditional on the groups'
+    #: modes (None for models without them)
+    conditional: bool | None = None
 
     @property
     def n_complete(self) -> int:

@@ -43,10 +43,15 @@ def check_nagq(nagq) -> int:
     return int(nagq)
 
 
-def _kept(value, keep: np.ndarray):
-    """A per-row option given as an array, restricted to the rows kept (names stay)."""
+def _kept(value, keep: np.ndarray, index: pd.Index):
+    """A per-row option given as an array, restricted to the rows kept (names stay); a
+    pandas Series is matched to the data's rows by its labels first, as fk.fit does."""
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, pd.Series) and not value.index.equals(index):
+        if value.index.has_duplicates or len(index.difference(value.index)):
+            return value  # not aligned: the fixed part's build refuses it, naming it
+        value = value.reindex(index)
     return np.asarray(value)[keep]
 
 
@@ -88,9 +93,9 @@ def mixed_model(formula: str, data: pd.DataFrame, family: Family, *, nagq: int =
     keep = ~incomplete
     # positions, not labels, carry rows from the fixed part back to the data
     frame = data.loc[keep].reset_index(drop=True)
-    base_data = build_data(fixed, frame, family, offset=_kept(offset, keep), missing=missing,
-                           cluster=_kept(cluster, keep),
-                           **{k: _kept(v, keep) for k, v in aux.items()})
+    base_data = build_data(fixed, frame, family, offset=_kept(offset, keep, data.index),
+                           missing=missing, cluster=_kept(cluster, keep, data.index),
+                           **{k: _kept(v, keep, data.index) for k, v in aux.items()})
     positions = np.asarray(base_data.index)
     rows = frame.iloc[positions]
     base_data = replace(base_data, n_dropped=base_data.n_dropped + int(incomplete.sum()),

@@ -17,8 +17,6 @@ family's own (``sigma``, ``alpha``, ...).
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass, replace
 
 import autograd
 import autograd.numpy as anp
@@ -27,9 +25,9 @@ import pandas as pd
 from autograd.tracer import getval
 
 from ...autodiff import derivatives
-from ...exceptions import BoundaryWarning, ConvergenceWarning, DataError, SpecificationError
+from ...exceptions import BoundaryWarning, ConvergenceWarning, SpecificationError
 from ..protocol import Finding, refuse_subset
-from ..rows import Rows
+from .rows import MixedRows, mixed_rows
 from .laplace import group_marginals, marginal_loglik
 from .problem import GroupedProblem
 
@@ -37,16 +35,6 @@ __all__ = ["MixedModel", "MixedRows", "BoundaryWarning"]
 
 #: re-exported here for ``from fisherkit.models.mixed import BoundaryWarning``: the one class
 #: of :mod:`fisherkit.exceptions`, so that ``fk.BoundaryWarning`` filters it too
-
-
-@dataclass(frozen=True)
-class MixedRows(Rows):
-    """Rows of a mixed model to predict at: the fixed part's designs and offsets, and for
-    conditional predictions the random-effects design ``Z`` and the group code of each
-    complete row (``Z`` None: the population level, the fixed part alone)."""
-
-    Z: np.ndarray | None = None
-    codes: np.ndarray | None = None
 
 
 def _refuse(what: str):
@@ -277,7 +265,8 @@ class MixedModel:
         """The column of ``E`` holding the linear predictor the random effects enter."""
         return self.problem.column
 
-    def design_for(self, data=None, *, offset=None, random_effects: bool = True) -> MixedRows:
+    def design_for(self, data=None, *, offset=None, random_effects: bool | None = None
+                   ) -> MixedRows:
         """The fitted rows (``data`` None) or new rows, conditional on the groups' modes
         (``random_effects``) or at the population level (the fixed part alone).
 
@@ -297,40 +286,13 @@ class MixedModel:
         >>> rows.codes.tolist(), model.design_for(random_effects=False).Z is None
         ([0, 0, 0], True)
         """
-        rows = self.problem.base.design_for(data, offset=offset)
-        if not random_effects:
-            return MixedRows(**vars(rows))
-        if data is None:
-            return MixedRows(**vars(rows), Z=self.problem.Z, codes=self.problem.codes)
-        if self.random_spec is None:
-            raise SpecificationError("This mixed model keeps no random-effects design to "
-                                     "build at new rows; predict with random_effects=False.")
-        group = self.problem.covariance.group
-        needed = [group] + sorted(str(v) for v in self.random_spec.required_variables)
-        absent = [c for c in needed if c not in data.columns]
-        if absent:
-            raise DataError(f"The new data lack the column(s) {absent} of the random-effects "
-                            "term; conditional predictions need them (random_effects=False "
-                            "predicts from the fixed part alone).")
-        known = ~data[needed].isna().any(axis=1).to_numpy()
-        keep = known[rows.complete]
-        complete = rows.complete & known
-        frame = data.loc[complete]
-        codes = self.levels.get_indexer(frame[group])
-        if np.any(codes < 0):
-            level = frame[group].iloc[int(np.argmax(codes < 0))]
-            level = level.item() if isinstance(level, np.generic) else level
-            raise DataError(f"The grouping column {group!r} holds the level {level!r}, which "
-                            "the fit did not see, so it has no conditional mode; predict with "
-                            "random_effects=False for the population level (the effects' "
-                            "mean, 0).")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # formulaic's notes on levels; Z is numeric
-            Z = np.asarray(self.random_spec.get_model_matrix(frame).to_numpy(dtype=float))
-        designs = {k: v[keep] for k, v in rows.designs.items()}
-        offsets = {k: None if v is None else v[keep] for k, v in rows.offsets.items()}
-        return replace(MixedRows(**vars(rows), Z=Z, codes=codes.astype(np.intp)),
-                       designs=designs, offsets=offsets, complete=complete)
+        if random_effects is None:
+            random_effects = True
+        if not isinstance(random_effects, (bool, np.bool_)):
+            raise SpecificationError(f"The 'random_effects' parameter of predict must be True "
+                                     f"or False. Got {random_effects!r} instead.")
+        return mixed_rows(self.problem, self.levels, self.random_spec, data, offset,
+                          bool(random_effects))
 
     def eta_for(self, theta, rows: MixedRows):
         """``E`` at ``rows``, with ``z_i' u_hat_g`` added to the linear predictor for
