@@ -101,6 +101,10 @@ def find_modes(problem, theta: np.ndarray, start: np.ndarray, *, maxiter: int = 
         floor = 1e-8 * np.maximum(np.abs(lam).max(axis=1, keepdims=True), 1.0)
         lam = np.maximum(lam, floor)
         step = np.einsum("gab,gb->ga", V, np.einsum("gba,gb->ga", V, g) / lam)
+        if np.all(np.isfinite(step)) and np.max(np.abs(step)) <= tol:
+            # the last step is taken without a pass over the rows: a line search would
+            # accept it whole (h_g cannot fall by more than rounding over so short a step)
+            return U + step, True
         lost = ~np.all(np.isfinite(step), axis=1)
         if lost.any():
             # a group whose pieces are not finite cannot be moved: not converged
