@@ -1,6 +1,6 @@
 """The benchmark runner: every speed and memory comparison in one process, into RESULTS.md.
 
-Run ``python benchmarks/run.py`` (about five minutes on two cores) to rewrite
+Run ``python benchmarks/run.py`` (about eight minutes on two cores) to rewrite
 ``benchmarks/RESULTS.md``: the targets first (ratios measured in this run against what is
 required), then the logit, the user-written likelihood, the families, sizes, information
 kinds and memory, and a profile of one logit fit. Sections written by the stochastic and
@@ -31,13 +31,15 @@ import fisherkit as fk
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_likelihood  # noqa: E402
 import bench_logit  # noqa: E402
+import bench_mixed  # noqa: E402
 import bench_models  # noqa: E402
 from bench_logit import MARKER  # noqa: E402
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 PROFILE_TITLE = "## Where the time of one logit fit goes (profile)"
 #: sections this runner writes; older copies of them below the marker are dropped
-TITLES = (bench_logit.TITLE, bench_likelihood.TITLE, bench_models.TITLE, PROFILE_TITLE)
+TITLES = (bench_logit.TITLE, bench_likelihood.TITLE, bench_models.TITLE, bench_mixed.TITLE,
+          PROFILE_TITLE)
 
 
 def profile_rows(n: int, p: int, top: int = 10) -> tuple[list[dict], float]:
@@ -75,7 +77,12 @@ derivatives; `index_model.py:eta_matrix` is `X theta`.
 """
 
 
-def targets_table(logit: dict, likelihood: dict, models: dict) -> str:
+def target_lines(rows) -> list[str]:
+    """Markdown rows of (what, measured, required, met)."""
+    return [f"| {a} | {b} | {c} | {'yes' if ok else 'no'} |" for a, b, c, ok in rows]
+
+
+def targets_table(logit: dict, likelihood: dict, models: dict, mixed: dict) -> str:
     growth = models["growth"]
     per_million = [g["seconds per million rows"] for g in growth]
     spread = max(per_million) / min(per_million)
@@ -99,10 +106,9 @@ def targets_table(logit: dict, likelihood: dict, models: dict) -> str:
         ("Seconds per million rows at n = " + ", ".join(f"{g['n']:,}" for g in growth)
          + " (largest / smallest)", " / ".join(f"{v:.2f}" for v in per_million)
          + f" ({spread:.2f})", "linear in n", spread <= 1.25),
-    ]
+    ] + bench_mixed.targets(mixed)
     lines = ["| target | measured | required | met |", "| --- | --- | --- | --- |"]
-    lines += [f"| {a} | {b} | {c} | {'yes' if ok else 'no'} |" for a, b, c, ok in rows]
-    return "\n".join(lines)
+    return "\n".join(lines + target_lines(rows))
 
 
 def run(quick: bool, repeats: int) -> dict:
@@ -116,8 +122,10 @@ def run(quick: bool, repeats: int) -> dict:
         likelihood = bench_likelihood.run(200_000, 20, repeats, repeats)
         profile_n, profile_p = 1_000_000, 50
     models = bench_models.run(quick, repeats)
+    mixed = bench_mixed.run(quick, repeats)
     profile, profile_total = profile_rows(profile_n, profile_p)
-    return {"logit": logit, "likelihood": likelihood, "models": models, "profile": profile,
+    return {"logit": logit, "likelihood": likelihood, "models": models, "mixed": mixed,
+            "profile": profile,
             "profile_total": profile_total, "profile_n": profile_n, "profile_p": profile_p,
             "seconds": time.perf_counter() - started}
 
@@ -130,7 +138,7 @@ def text(r: dict, repeats: int, command: str) -> str:
 
 ## Targets
 
-{targets_table(r['logit'], r['likelihood'], r['models'])}
+{targets_table(r['logit'], r['likelihood'], r['models'], r['mixed'])}
 
 Each ratio is of times measured in this one process, each time the median of {repeats} runs
 after one untimed run; the tables below give the times. Timings move with other load on the
@@ -139,6 +147,7 @@ machine; the ratios, taken in the same minutes, move less.
 {bench_logit.section(r['logit'], repeats)}
 {bench_likelihood.section(r['likelihood'], repeats, repeats)}
 {bench_models.section(r['models'], repeats)}
+{bench_mixed.section(r['mixed'], command)}
 {profile_section(r['profile'], r['profile_total'], r['profile_n'], r['profile_p'])}
 ## Command and machine
 
@@ -158,15 +167,25 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes; print, write nothing")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", choices=["mixed"], default=None,
+                        help="run one benchmark and replace its section and targets rows")
     parser.add_argument("--output", type=Path, default=None,
                         help="write here (default: benchmarks/RESULTS.md unless --quick)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     repeats = 1 if args.quick else args.repeats
-    command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    result = text(run(args.quick, repeats), repeats, command.strip())
+    command = ("python benchmarks/run.py " + " ".join(argv if argv is not None
+                                                     else sys.argv[1:])).strip()
     output = args.output if args.output is not None else (None if args.quick else RESULTS)
+    if args.only == "mixed":
+        mixed = bench_mixed.run(args.quick, repeats)
+        if output is None:
+            print(bench_mixed.section(mixed, command))
+        else:
+            bench_mixed.write(output, mixed, command, target_lines)
+        return 0
+    result = text(run(args.quick, repeats), repeats, command)
     if output is None:
         print(result)
     else:

@@ -85,9 +85,31 @@ def test_runner_quick_run_writes_every_section_and_keeps_the_others(tmp_path):
     for title in runner.TITLES:
         assert head.count(title) == 1, title
     assert "stale numbers" not in text and tail.strip() == kept.strip()
-    # the targets table has its six rows, each judged
+    # the targets table has its six rows and the mixed benchmark's four, each judged
     targets = head.split("## Targets")[1].split("\n\n")[1].splitlines()
-    assert len(targets) == 2 + 6 and all(line.endswith(("| yes |", "| no |")) for line in targets[2:])
+    assert len(targets) == 2 + 6 + 4 and all(line.endswith(("| yes |", "| no |")) for line in targets[2:])
     # and the write is idempotent on its own output
     runner.write(path, head.rstrip("\n"))
     assert path.read_text() == text
+
+
+@pytest.mark.slow
+def test_mixed_benchmark_quick_run_replaces_its_rows_and_section(tmp_path):
+    bench, runner = _load("bench_mixed"), _load("run")
+    r = bench.run(quick=True, repeats=1)
+    assert all(row["converged"] == "yes" for row in r["ratios"] + [r["slope"]])
+    # fisherkit's maximum likelihood and statsmodels' variational fit see the same data
+    sm = r["statsmodels"]
+    assert abs(sm["fisherkit x"] - sm["fit_vb x"]) < 0.05
+    path = tmp_path / "RESULTS.md"
+    path.write_text("# Benchmarks\n\n## Targets\n\n| target | measured | required | met |\n"
+                    "| --- | --- | --- | --- |\n| other | 1 | 2 | yes |\n\n## Command and "
+                    "machine\n\nx\n\n" + bench.MARKER + "\n\n## Kept\n\nkept\n")
+    bench.write(path, r, "python benchmarks/run.py --only mixed", runner.target_lines)
+    first = path.read_text()
+    bench.write(path, r, "python benchmarks/run.py --only mixed", runner.target_lines)
+    assert path.read_text() == first
+    head, tail = first.split(bench.MARKER)
+    assert head.count(bench.TITLE) == 1 and tail == "\n\n## Kept\n\nkept\n"
+    rows = head.split("## Targets")[1].split("\n\n")[1].splitlines()
+    assert len(rows) == 2 + 1 + 4 and rows[2] == "| other | 1 | 2 | yes |"

@@ -79,9 +79,9 @@ def find_modes(problem, theta: np.ndarray, start: np.ndarray, *, maxiter: int = 
 
     A step is halved, group by group, until the group's ``h_g`` does not fall; the
     curvature's eigenvalues are floored so that a group where ``h_g`` is not concave still
-    climbs. Stops when no group's step exceeds ``tol`` (Newton's convergence is quadratic,
-    so the modes are then right to about ``tol ** 2``). Returns the modes and whether they
-    converged.
+    climbs. Stops when no group's step exceeds ``tol``, or when its next one would not at
+    the rate of its last two full steps (Newton's convergence is quadratic, so the modes are
+    then right to about ``tol ** 2``). Returns the modes and whether they converged.
 
     Examples
     --------
@@ -96,11 +96,19 @@ def find_modes(problem, theta: np.ndarray, start: np.ndarray, *, maxiter: int = 
     """
     U = np.array(start, dtype=float)
     h, g, A = problem.numeric_pieces(theta, U)
+    previous = np.zeros(len(U))  # each group's last full step (0: none yet)
     for _ in range(maxiter):
         lam, V = np.linalg.eigh(A)
         floor = 1e-8 * np.maximum(np.abs(lam).max(axis=1, keepdims=True), 1.0)
         lam = np.maximum(lam, floor)
         step = np.einsum("gab,gb->ga", V, np.einsum("gba,gb->ga", V, g) / lam)
+        size = np.max(np.abs(step), axis=1)
+        rate = np.divide(size, previous, out=np.ones_like(size), where=previous > 0)
+        if np.all(np.isfinite(size)) and np.all(size * np.minimum(rate, 1.0) <= tol):
+            # the step after this one, at the rate of the last two (an overestimate once
+            # the convergence is quadratic), is within tol: this one is taken without a
+            # pass over the rows, which a line search would accept whole anyway
+            return U + step, True
         lost = ~np.all(np.isfinite(step), axis=1)
         if lost.any():
             # a group whose pieces are not finite cannot be moved: not converged
@@ -116,6 +124,8 @@ def find_modes(problem, theta: np.ndarray, start: np.ndarray, *, maxiter: int = 
                 break
             t[worse] *= 0.5
         U, h, g, A = trial, h_new, g_new, A_new
+        # a halved step says nothing of the rate of convergence
+        previous = np.where(t == 1.0, size, 0.0)
         if np.max(np.abs(t[:, None] * step)) <= tol:
             return U, not lost.any()
     return U, False

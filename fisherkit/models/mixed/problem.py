@@ -24,6 +24,9 @@ from .laplace import find_modes, segment_sum, spread
 
 __all__ = ["GroupedProblem"]
 
+#: how many points' inner modes are kept to start from and to reuse
+KEPT_MODES = 16
+
 
 class GroupedProblem:
     """One grouping factor's random effects added to an index model's linear predictor.
@@ -48,8 +51,7 @@ class GroupedProblem:
         main = next(b for b in base.blocks if b.spec.has_design)
         #: where the covariance's working parameters sit in the mixed model's vector
         self.cov_slice = slice(main.stop, main.stop + covariance.n_params)
-        self._unit = np.eye(sum(b.n_columns for b in base.blocks))[self.column]
-        self._last = None
+        self._known = []  # (theta, modes, converged), the latest first
         self.converged = True
 
     # ---- the working vector ------------------------------------------------------------
@@ -67,10 +69,10 @@ class GroupedProblem:
         """Per-row log-likelihood at predictor ``eta_i + effects_i`` (unless not
         ``value``: None) and, if ``second``, its first and second derivatives in that
         predictor."""
-        E = self.base.eta_for(self.base_theta(theta), self.rows)
+        columns = self._eta_columns(theta)
 
         def rows_at(shift):
-            return self.base.loglik_rows_of_eta(E + (effects + shift)[:, None] * self._unit)
+            return self.base.loglik_rows_of_eta(self._moved(columns, effects + shift))
 
         zero = np.zeros(len(self.codes))
         f0 = rows_at(zero) if value else None
@@ -82,9 +84,29 @@ class GroupedProblem:
     def row_gradients(self, theta, effects):
         """The rows' first derivatives in the predictor alone (the modes' derivative rule
         needs no more)."""
-        E = self.base.eta_for(self.base_theta(theta), self.rows)
+        columns = self._eta_columns(theta)
         return elementwise_grad(lambda shift: self.base.loglik_rows_of_eta(
-            E + (effects + shift)[:, None] * self._unit))(np.zeros(len(self.codes)))
+            self._moved(columns, effects + shift)))(np.zeros(len(self.codes)))
+
+    def _eta_columns(self, theta) -> list:
+        """The columns of the index model's ``E`` at ``theta``, each traced on its own:
+        reading a column of a traced matrix costs a scatter-add over all rows in every
+        reverse pass, and the nested derivatives here take many."""
+        base_theta, rows, n = self.base_theta(theta), self.rows, self.rows.n_complete
+        columns = []
+        for b in self.base.blocks:
+            if not b.spec.has_design:
+                columns.extend(base_theta[i] * np.ones(n) for i in range(b.start, b.stop))
+                continue
+            eta = anp.dot(rows.designs[b.key], base_theta[b.start:b.stop])
+            offset = rows.offsets[b.key]
+            columns.append(eta if offset is None else eta + offset)
+        return columns
+
+    def _moved(self, columns: list, shift) -> "_Columns":
+        moved = list(columns)
+        moved[self.column] = columns[self.column] + shift
+        return _Columns(moved)
 
     def log_prior(self, theta, U: list):
         return self.covariance.log_prior(self.cov_theta(theta), U)
@@ -120,7 +142,8 @@ class GroupedProblem:
     def numeric_pieces(self, theta: np.ndarray, U: np.ndarray):
         """``h_g``, ``h_g'`` (``G x q``) and ``-h_g''`` (``G x q x q``) in one pass."""
         base, cov = self.base, self.cov_theta(theta)
-        E = base.eta_matrix(self.base_theta(theta)) + self._effects(U)[:, None] * self._unit
+        E = np.array(base.eta_matrix(self.base_theta(theta)))
+        E[:, self.column] += self._effects(U)
         with np.errstate(all="ignore"):
             f0, F1, F2 = base.eta_derivatives(E, second=True)
         f1, f2 = F1[:, self.column], F2[:, self.column, self.column]
@@ -139,19 +162,38 @@ class GroupedProblem:
         return h, g, A
 
     def modes(self, theta: np.ndarray) -> np.ndarray:
-        """The inner modes at ``theta``, started from the last ones found (the optimizer's
-        points are close to each other) and kept for a repeated ``theta``."""
+        """The inner modes at ``theta``, started from those found at the nearest of the
+        last points (the optimizer's points are close to each other, and the start-value
+        search returns to a point it tried) and kept for a repeated ``theta``."""
         theta = np.asarray(theta, dtype=float)
-        if self._last is not None and np.array_equal(self._last[0], theta):
-            return self._last[1]
-        start = np.zeros((self.n_groups, self.q)) if self._last is None else self._last[1]
+        for known, U, converged in self._known:
+            if np.array_equal(known, theta):
+                self.converged = converged
+                return U
+        zeros = np.zeros((self.n_groups, self.q))
+        start = zeros
+        if self._known:
+            start = min(self._known, key=lambda k: float(np.sum((k[0] - theta) ** 2)))[1]
         U, converged = find_modes(self, theta, start)
-        if not converged and self._last is not None:
-            U, converged = find_modes(self, theta, np.zeros((self.n_groups, self.q)))
+        if not converged and start is not zeros:
+            U, converged = find_modes(self, theta, zeros)
         if not converged:
             warnings.warn("The inner Newton iterations for the conditional modes did not "
                           "converge; the marginal log-likelihood is not reliable here.",
                           ConvergenceWarning, stacklevel=2)
         self.converged = converged
-        self._last = (theta.copy(), U)
+        # a few G x q arrays: memory in the groups, not the rows
+        self._known = [(theta.copy(), U, converged)] + self._known[:KEPT_MODES - 1]
         return U
+
+class _Columns:
+    """A list of columns read as the matrix ``E[:, j]`` by the index model's log-likelihood."""
+
+    def __init__(self, columns: list):
+        self.columns = columns
+        self.shape = (len(columns[0]), len(columns))
+
+    def __getitem__(self, key):
+        rows, column = key
+        # the whole column as it is: even a full slice of a traced array scatters back
+        return self.columns[column] if rows == slice(None) else self.columns[column][rows]
