@@ -15,19 +15,7 @@ import pytest
 from scipy import special, stats
 
 import fisherkit as fk
-from test_models_mixed import grouped_frame
-
-CBPP = "incidence ~ C(period) + (1 | herd)"
-
-
-@pytest.fixture(scope="module")
-def cbpp():
-    return fk.datasets.load("cbpp")
-
-
-@pytest.fixture(scope="module")
-def cbpp_fit(cbpp):
-    return fk.fit(CBPP, cbpp, "binomial", trials="size")
+from test_models_mixed import CBPP, cbpp, cbpp_fit, grouped_frame  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="module")

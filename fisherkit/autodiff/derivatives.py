@@ -20,6 +20,7 @@ from autograd.tracer import getval
 
 __all__ = [
     "gradient",
+    "total_derivatives",
     "jacobian",
     "hessian",
     "hessian_vector_product",
@@ -69,6 +70,31 @@ def hessian(f: Callable, x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     H = np.asarray(autograd.hessian(f)(x)).reshape(x.size, x.size)
     return 0.5 * (H + H.T)
+
+
+def total_derivatives(f: Callable, x: np.ndarray, second: bool = True):
+    """``(value, gradient, Hessian or None)`` of a traceable total ``f`` at ``x``, with
+    ``-inf`` and NaN derivatives where the value is not finite (outside the domain), and
+    numpy's warnings there kept quiet: what a model whose log-likelihood is one autograd
+    function returns from its ``derivatives``.
+
+    Examples
+    --------
+    >>> total_derivatives(lambda t: -t[0] ** 2, np.array([1.0]), second=False)
+    (-1.0, array([-2.]), None)
+    """
+    x = np.asarray(x, dtype=float)
+    with np.errstate(all="ignore"):
+        if second:
+            value, grad, hess = value_gradient_hessian(f, x)
+        else:
+            value, grad = autograd.value_and_grad(f)(x)
+            hess = None
+    value = float(value)
+    if not np.isfinite(value):
+        nan = np.full(x.size, np.nan)
+        return -np.inf, nan, np.outer(nan, nan) if second else None
+    return value, np.asarray(grad, dtype=float), hess
 
 
 def value_gradient_hessian(f: Callable, x: np.ndarray):

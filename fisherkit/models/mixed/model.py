@@ -117,18 +117,7 @@ class MixedModel:
     def derivatives(self, theta: np.ndarray, second: bool = True):
         """Marginal log-likelihood, its exact score and (if ``second``) Hessian."""
         self.passes += 1
-        theta = np.asarray(theta, dtype=float)
-        with np.errstate(all="ignore"):
-            if second:
-                value, score, hess = derivatives.value_gradient_hessian(self.loglik_total, theta)
-            else:
-                value, score = autograd.value_and_grad(self.loglik_total)(theta)
-                hess = None
-        value = float(value)
-        if not np.isfinite(value):
-            nan = np.full(self.n_params, np.nan)
-            return -np.inf, nan, np.outer(nan, nan) if second else None
-        return value, np.asarray(score, dtype=float), hess
+        return derivatives.total_derivatives(self.loglik_total, theta, second)
 
     def score(self, theta: np.ndarray) -> np.ndarray:
         return self.derivatives(theta, second=False)[1]
